@@ -1,0 +1,71 @@
+# The two set-up commands are `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+DEMO_CUSTOMERS ?= 2000
+PYTEST_ARGS ?=
+# Local run: SQLite under var/, jobs in-process (no REDIS_URL).
+RUN_ENV := PORTAL_ENV=local
+# Tests: the machine's PostgreSQL and Redis.
+TEST_ENV := PORTAL_ENV=test DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal REDIS_URL=redis://127.0.0.1:6379/0
+
+.PHONY: run test install install-dev services lint typecheck migrations-check pytest browser messages bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## run: the portal with demo data on SQLite at http://127.0.0.1:$(PORT)
+run: install
+	mkdir -p var
+	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
+	$(RUN_ENV) $(BIN)/python manage.py seed_demo --customers $(DEMO_CUSTOMERS) --if-empty
+	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+## test: services up, then lint, migration check, types and the whole suite
+test: install-dev services lint migrations-check typecheck pytest
+
+services:
+	./scripts/ensure-services.sh
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+migrations-check: install-dev
+	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+
+typecheck: install-dev
+	$(TEST_ENV) $(BIN)/mypy
+
+pytest: install-dev
+	$(TEST_ENV) $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+browser: install-dev services
+	$(TEST_ENV) $(BIN)/pytest -m browser $(PYTEST_ARGS)
+
+## messages: refresh and compile the en and zh_Hans catalogues of every app
+messages: install-dev
+	$(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var \
+	  --ignore=accounts --ignore=compliance --ignore=scoring --ignore=cases --ignore=tests --ignore=bench
+	for app in accounts compliance scoring cases; do \
+	  (cd $$app && ../$(BIN)/python ../manage.py makemessages -l zh_Hans -l en); done
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+bench: install-dev services
+	$(TEST_ENV) $(BIN)/python bench/audit.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,1 @@
+"""Staff users, roles (groups with permissions), sign-in and the request's acting user."""

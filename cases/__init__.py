@@ -1,0 +1,1 @@
+"""Cases and queues, claiming, decisions with four-eyes approval, intake (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""Append-only audit log, personal-data helpers (masking, encryption, keyed hashes)."""

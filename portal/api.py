@@ -1,0 +1,42 @@
+"""API-wide pieces: the one place where domain errors become HTTP answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from portal.errors import Conflict
+
+
+def _errors_body(detail: Any) -> dict[str, Any]:
+    if isinstance(detail, dict):
+        return {"errors": detail}
+    if isinstance(detail, list):
+        return {"errors": {"non_field_errors": detail}}
+    return {"errors": {"non_field_errors": [detail]}}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Map domain exceptions once: Conflict → 409, Django ValidationError → 400.
+
+    Every error body has the contract's shape ``{"errors": {field: [messages]}}``.
+    """
+    if isinstance(exc, Conflict):
+        return Response(_errors_body(exc.messages), status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is not None:
+        response.data = _errors_body(response.data)
+    return response

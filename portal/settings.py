@@ -1,0 +1,339 @@
+"""Settings for the risk-operations portal.
+
+Every deploy-specific value comes from the environment. ``PORTAL_ENV`` selects the profile:
+
+- ``local`` (default): SQLite under ``var/``, jobs run in-process after commit when no
+  ``REDIS_URL`` is set, built-in development keys.
+- ``test``: as local, but the test harness points ``DATABASE_URL``/``REDIS_URL`` at the
+  machine's PostgreSQL and Redis (see ``pyproject.toml``).
+- ``production``: every secret and address must be given; a missing or malformed one stops
+  start-up with a message naming the variable, and ``manage.py check --deploy`` is clean.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+# --- core -----------------------------------------------------------------------------
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+
+PORTAL_ENV = env.str("PORTAL_ENV", default="local")
+if PORTAL_ENV not in {"local", "test", "production"}:
+    raise ImproperlyConfigured(
+        f"PORTAL_ENV must be one of local, test, production (got {PORTAL_ENV!r})."
+    )
+PRODUCTION = PORTAL_ENV == "production"
+
+
+def _required(name: str) -> str:
+    """A value production must be given explicitly; local runs use ``None`` (a default)."""
+    value = env.str(name, default="")
+    if PRODUCTION and not value:
+        raise ImproperlyConfigured(f"Set the environment variable {name} (required in production).")
+    return value
+
+
+# Development-only keys: public, useless outside a laptop. Production refuses to start
+# without real ones (see _required above).
+_DEV_SECRET_KEY = "local-only-insecure-key-7e2c1f0a9b8d4c3e5f6a7b8c9d0e1f2a3b4c5d6e"
+_DEV_FIELD_KEY = "bG9jYWwtb25seS1maWVsZC1rZXktMzItYnl0ZXMhIT0="
+_DEV_HASH_KEY = "local-only-pii-hash-key"
+_DEV_SIGNING_KEY = "local-only-export-signing-key"
+
+SECRET_KEY = _required("SECRET_KEY") or _DEV_SECRET_KEY
+if PRODUCTION and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters of random data.")
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DJANGO_DEBUG must not be true in production.")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost"])
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "Set the environment variable ALLOWED_HOSTS (required in production)."
+    )
+if PORTAL_ENV == "test":
+    ALLOWED_HOSTS = ["*"]
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "django_filters",
+    "simple_history",
+    "pgtrigger",
+    "axes",
+    "accounts",
+    "compliance",
+    "scoring",
+    "cases",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, so that it sees the outcome of authentication (django-axes' requirement).
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.portal",
+            ],
+        },
+    },
+]
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- database -------------------------------------------------------------------------
+
+_DATABASE_URL = _required("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"
+try:
+    DATABASES = {"default": env.db_url_config(_DATABASE_URL)}
+except Exception as exc:  # django-environ raises several types for a malformed URL
+    raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from exc
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL plus a busy timeout lets the in-process job runner and the web thread share it.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    )
+
+# --- cache and Celery -----------------------------------------------------------------
+
+REDIS_URL = _required("REDIS_URL")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured("REDIS_URL must start with redis://, rediss:// or unix://.")
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "portal",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Without Redis, jobs run in the web process; services enqueue them with
+# transaction.on_commit, so they still run only after the change is committed.
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_IGNORE_RESULT = True  # job state lives in the database rows, not in Celery results
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "Asia/Shanghai"
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+
+# --- security -------------------------------------------------------------------------
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Login lockout (django-axes): five failures lock the username, and, separately, the
+# address; an administrator unlocks with `manage.py axes_reset_username` or the admin.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_VERBOSE = False
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 8 * 60 * 60  # one working day
+SESSION_COOKIE_NAME = "portal_session"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# --- personal information keys ----------------------------------------------------------
+
+
+def _fernet_keys(name: str, default: str) -> list[str]:
+    """Comma-separated url-safe base64 32-byte keys; the first encrypts, all decrypt."""
+    keys = [k.strip() for k in (_required(name) or default).split(",") if k.strip()]
+    for key in keys:
+        try:
+            raw = base64.urlsafe_b64decode(key.encode())
+        except (binascii.Error, ValueError) as exc:
+            raise ImproperlyConfigured(f"{name} holds a key that is not url-safe base64.") from exc
+        if len(raw) != 32:
+            raise ImproperlyConfigured(f"{name} holds a key that does not decode to 32 bytes.")
+    if not keys:
+        raise ImproperlyConfigured(f"Set the environment variable {name}.")
+    return keys
+
+
+# Field encryption (authenticated, rotatable): newest key first.
+FIELD_ENCRYPTION_KEYS = _fernet_keys("FIELD_ENCRYPTION_KEYS", _DEV_FIELD_KEY)
+# Keyed hash (HMAC-SHA256) beside each searchable personal field, for exact-match lookup.
+PII_HASH_KEY = _required("PII_HASH_KEY") or _DEV_HASH_KEY
+# Signs audit exports' manifests.
+EXPORT_SIGNING_KEY = _required("EXPORT_SIGNING_KEY") or _DEV_SIGNING_KEY
+if PRODUCTION:
+    for _name, _value in (
+        ("PII_HASH_KEY", PII_HASH_KEY),
+        ("EXPORT_SIGNING_KEY", EXPORT_SIGNING_KEY),
+    ):
+        if len(_value) < 32:
+            raise ImproperlyConfigured(f"{_name} must be at least 32 characters of random data.")
+
+# --- internationalisation ---------------------------------------------------------------
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "portal_language"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SECURE = PRODUCTION
+TIME_ZONE = "Asia/Shanghai"  # shown to people; stored in UTC (USE_TZ)
+USE_I18N = True
+USE_TZ = True
+
+# --- static files -------------------------------------------------------------------------
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+# --- API ----------------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "portal.api.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Risk-operations portal API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- logging ------------------------------------------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Request lines can carry query strings; keep them at WARNING to stay PII-free.
+        "django.server": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
+}
+
+# --- project ------------------------------------------------------------------------------
+
+PORTAL_DEMO_PASSWORD = env.str("PORTAL_DEMO_PASSWORD", default="demo-portal-2026")
+HEALTHZ_WORKER_TIMEOUT = env.float("HEALTHZ_WORKER_TIMEOUT", default=1.0)

@@ -1,0 +1,1 @@
+"""Customers (the data subjects), their credit lines and blocks; scorecards and assessments."""

@@ -1,0 +1,212 @@
+"""Shared test harness: personas, a real Celery worker process, and headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+
+from accounts.models import User
+from accounts.roles import Role
+from portal.celery import app as celery_app
+from tests.factories.accounts import PASSWORD, UserFactory
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+# --- personas -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def officer(db: None) -> User:
+    return UserFactory(
+        username="officer", first_name="Li", last_name="Na", roles=[Role.RISK_OFFICER]
+    )
+
+
+@pytest.fixture
+def second_officer(db: None) -> User:
+    return UserFactory(username="officer2", roles=[Role.RISK_OFFICER])
+
+
+@pytest.fixture
+def supervisor(db: None) -> User:
+    return UserFactory(username="supervisor", roles=[Role.SUPERVISOR])
+
+
+@pytest.fixture
+def auditor(db: None) -> User:
+    return UserFactory(username="auditor", roles=[Role.COMPLIANCE_AUDITOR])
+
+
+@pytest.fixture
+def privacy_officer(db: None) -> User:
+    return UserFactory(username="privacy", roles=[Role.PRIVACY_OFFICER])
+
+
+@pytest.fixture
+def admin_user(db: None) -> User:
+    return UserFactory(username="administrator", roles=[Role.ADMIN], is_staff=True)
+
+
+# --- jobs ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _jobs_run_in_process() -> Iterator[None]:
+    """By default a test runs jobs in-process (as `make run` does); ``celery_worker`` opts out."""
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = True
+
+
+def _redis_db_for_this_process() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return 1 + int(worker.removeprefix("gw") or 0) % 14
+
+
+class WorkerProcess:
+    """A real ``celery worker`` in a child process, against the test database and Redis."""
+
+    def __init__(self, database_url: str, broker_url: str, concurrency: int) -> None:
+        self.database_url = database_url
+        self.broker_url = broker_url
+        self.concurrency = concurrency
+        self.process: subprocess.Popen[bytes] | None = None
+        self.hostname = f"test-{os.getpid()}-{time.monotonic_ns()}@localhost"
+
+    def start(self, timeout: float = 30.0) -> None:
+        env = {
+            **os.environ,
+            "PORTAL_ENV": "test",
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.broker_url,
+        }
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "portal",
+                "worker",
+                "--loglevel=WARNING",
+                f"--concurrency={self.concurrency}",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                f"--hostname={self.hostname}",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"celery worker exited with {self.process.returncode}")
+            if celery_app.control.ping(destination=[self.hostname], timeout=0.5):
+                return
+        self.stop()
+        raise RuntimeError("celery worker did not answer a ping within the time limit")
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool children, as a crashed machine would."""
+        if self.process and self.process.poll() is None:
+            subprocess.run(["pkill", "-KILL", "-P", str(self.process.pid)], check=False)
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None, settings: Any) -> Iterator[WorkerProcess]:
+    """Start a real worker process. The test must commit what the worker should see,
+    so this fixture implies ``transactional_db``."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    database_url = (
+        f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    broker_url = f"redis://127.0.0.1:6379/{_redis_db_for_this_process()}"
+    settings.REDIS_URL = broker_url
+    celery_app.conf.broker_url = broker_url
+    celery_app.conf.task_always_eager = False
+    with celery_app.connection_for_write() as conn:
+        conn.default_channel.client.flushdb()
+    worker = WorkerProcess(database_url, broker_url, concurrency=2)
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        celery_app.conf.task_always_eager = True
+
+
+# --- browser ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package.")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: Any) -> Iterator[Any]:
+    context = browser.new_context(base_url=live_server.url, locale="en-US")
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def sign_in(page: Any, username: str, password: str = PASSWORD) -> None:
+    """Fill in the sign-in form as a person would."""
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+
+
+@pytest.fixture
+def signed_in() -> Any:
+    return sign_in
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Browser tests share one Chromium per process; keep them together on one xdist worker.
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+assert django_settings.PORTAL_ENV == "test", (
+    "run the tests through pytest (pyproject sets PORTAL_ENV)"
+)
