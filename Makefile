@@ -10,7 +10,7 @@ RUN_ENV := PORTAL_ENV=local
 # Tests: the machine's PostgreSQL and Redis.
 TEST_ENV := PORTAL_ENV=test DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal REDIS_URL=redis://127.0.0.1:6379/0
 
-.PHONY: run test install install-dev services lint typecheck migrations-check pytest browser messages bench clean
+.PHONY: serve run test install install-dev services lint typecheck migrations-check pytest browser messages bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,3 +69,11 @@ bench: install-dev services
 
 clean:
 	rm -rf $(VENV) var
+
+## serve: production-like run (gunicorn, Celery worker and beat via the Procfile);
+## needs PORTAL_ENV=production and the variables listed in README.md
+serve: install
+	mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 from pathlib import Path
 
 import environ
@@ -35,11 +36,17 @@ if PORTAL_ENV not in {"local", "test", "production"}:
 PRODUCTION = PORTAL_ENV == "production"
 
 
+_MISSING: list[str] = []
+
+
 def _required(name: str) -> str:
-    """A value production must be given explicitly; local runs use ``None`` (a default)."""
+    """A value production must be given explicitly; elsewhere "" (the caller's default).
+
+    Missing names are collected and reported together at the end of this module.
+    """
     value = env.str(name, default="")
     if PRODUCTION and not value:
-        raise ImproperlyConfigured(f"Set the environment variable {name} (required in production).")
+        _MISSING.append(name)
     return value
 
 
@@ -51,7 +58,11 @@ _DEV_HASH_KEY = "local-only-pii-hash-key"
 _DEV_SIGNING_KEY = "local-only-export-signing-key"
 
 SECRET_KEY = _required("SECRET_KEY") or _DEV_SECRET_KEY
-if PRODUCTION and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+if (
+    PRODUCTION
+    and "SECRET_KEY" not in _MISSING
+    and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5)
+):
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters of random data.")
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -60,9 +71,7 @@ if PRODUCTION and DEBUG:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost"])
 if PRODUCTION and not ALLOWED_HOSTS:
-    raise ImproperlyConfigured(
-        "Set the environment variable ALLOWED_HOSTS (required in production)."
-    )
+    _MISSING.append("ALLOWED_HOSTS")
 if PORTAL_ENV == "test":
     ALLOWED_HOSTS = ["*"]
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -133,6 +142,11 @@ try:
     DATABASES = {"default": env.db_url_config(_DATABASE_URL)}
 except Exception as exc:  # django-environ raises several types for a malformed URL
     raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from exc
+if DATABASES["default"]["ENGINE"] not in {
+    "django.db.backends.postgresql",
+    "django.db.backends.sqlite3",
+}:
+    raise ImproperlyConfigured("DATABASE_URL is malformed: use a postgres:// or sqlite:/// URL.")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -148,6 +162,13 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 REDIS_URL = _required("REDIS_URL")
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured("REDIS_URL must start with redis://, rediss:// or unix://.")
+
+if PORTAL_ENV == "test" and REDIS_URL.endswith("/0"):
+    # Parallel test processes (pytest-xdist) each get a Redis database of their own, so
+    # their brokers and caches never see each other's messages. The worker processes the
+    # tests start inherit the variable and land on the same database.
+    _xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0"
+    REDIS_URL = f"{REDIS_URL[:-2]}/{1 + int(_xdist_worker) % 15}"
 
 if REDIS_URL:
     CACHES = {
@@ -212,6 +233,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip_address"  # honours PROXY_COUNT
 AXES_VERBOSE = False
 
 SESSION_COOKIE_HTTPONLY = True
@@ -250,7 +272,7 @@ def _fernet_keys(name: str, default: str) -> list[str]:
         if len(raw) != 32:
             raise ImproperlyConfigured(f"{name} holds a key that does not decode to 32 bytes.")
     if not keys:
-        raise ImproperlyConfigured(f"Set the environment variable {name}.")
+        raise ImproperlyConfigured(f"{name} holds no key.")
     return keys
 
 
@@ -265,7 +287,7 @@ if PRODUCTION:
         ("PII_HASH_KEY", PII_HASH_KEY),
         ("EXPORT_SIGNING_KEY", EXPORT_SIGNING_KEY),
     ):
-        if len(_value) < 32:
+        if _name not in _MISSING and len(_value) < 32:
             raise ImproperlyConfigured(f"{_name} must be at least 32 characters of random data.")
 
 # --- internationalisation ---------------------------------------------------------------
@@ -284,7 +306,8 @@ USE_TZ = True
 # --- static files -------------------------------------------------------------------------
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# collectstatic target in production; locally WhiteNoise serves straight from the finders.
+STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "static")) if PRODUCTION else None
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -337,3 +360,8 @@ LOGGING = {
 
 PORTAL_DEMO_PASSWORD = env.str("PORTAL_DEMO_PASSWORD", default="demo-portal-2026")
 HEALTHZ_WORKER_TIMEOUT = env.float("HEALTHZ_WORKER_TIMEOUT", default=1.0)
+
+if _MISSING:
+    raise ImproperlyConfigured(
+        "Set the environment variable(s) required in production: " + ", ".join(_MISSING)
+    )

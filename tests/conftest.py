@@ -73,11 +73,6 @@ def _jobs_run_in_process() -> Iterator[None]:
     celery_app.conf.task_always_eager = True
 
 
-def _redis_db_for_this_process() -> int:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    return 1 + int(worker.removeprefix("gw") or 0) % 14
-
-
 class WorkerProcess:
     """A real ``celery worker`` in a child process, against the test database and Redis."""
 
@@ -148,9 +143,7 @@ def celery_worker(transactional_db: None, settings: Any) -> Iterator[WorkerProce
     database_url = (
         f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     )
-    broker_url = f"redis://127.0.0.1:6379/{_redis_db_for_this_process()}"
-    settings.REDIS_URL = broker_url
-    celery_app.conf.broker_url = broker_url
+    broker_url = settings.REDIS_URL  # this test process's own Redis database (see settings)
     celery_app.conf.task_always_eager = False
     with celery_app.connection_for_write() as conn:
         conn.default_channel.client.flushdb()
