@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(StrEnum):
@@ -13,6 +17,27 @@ class Role(StrEnum):
     COMPLIANCE_AUDITOR = "compliance_auditor"
     PRIVACY_OFFICER = "privacy_officer"
     ADMIN = "admin"
+
+
+# What people read: group names are identifiers, these are their names in the user's language.
+ROLE_LABELS: dict[Role, Promise] = {
+    Role.RISK_OFFICER: _("Risk officer"),
+    Role.SUPERVISOR: _("Supervisor"),
+    Role.COMPLIANCE_AUDITOR: _("Compliance auditor"),
+    Role.PRIVACY_OFFICER: _("Privacy officer"),
+    Role.ADMIN: _("Administrator"),
+}
+
+
+def role_labels(names: Iterable[str]) -> list[str]:
+    """The translated names of the given role groups, in the order of ``Role``.
+
+    Groups that are not roles (made by hand in the admin) keep their own name, after the roles.
+    """
+    names = set(names)
+    known = [str(ROLE_LABELS[role]) for role in Role if role in names]
+    others = sorted(name for name in names if name not in set(Role))
+    return known + others
 
 
 def grant(apps: Any, role_permissions: dict[str, list[str]]) -> None:

@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import cast
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
+
+from accounts.models import User
+from accounts.roles import role_labels
+from accounts.views import PREVIOUS_SIGN_IN_SESSION_KEY
+from portal.navigation import navigation_for
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    user = cast(User, request.user)  # login_required
+    previous = request.session.get(PREVIOUS_SIGN_IN_SESSION_KEY)
+    sections = [link for link in navigation_for(user, request.path) if link.key != "home"]
+    return render(
+        request,
+        "home.html",
+        {
+            "display_name": user.get_full_name() or user.get_username(),
+            "roles": role_labels(user.role_names),
+            "signed_in_at": user.last_login,
+            "previous_sign_in": datetime.fromisoformat(previous) if previous else None,
+            "first_sign_in": PREVIOUS_SIGN_IN_SESSION_KEY in request.session and not previous,
+            "sections": sections,
+        },
+    )
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -21,7 +44,9 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return render(request, "errors/500.html", status=500)
+    # No RequestContext: the template needs no session, user or database, so this page
+    # still renders when the failure is the database itself.
+    return HttpResponseServerError(loader.get_template("errors/500.html").render())
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

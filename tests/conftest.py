@@ -194,10 +194,26 @@ def signed_in() -> Any:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Browser tests share one Chromium per process; keep them together on one xdist worker.
     for item in items:
+        # Browser tests share one Chromium per process; keep them on one xdist worker.
         if item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.xdist_group("browser"))
+        # A transactional test ends by emptying every table, which would also remove what
+        # the migrations created (role groups and their permissions) for the tests after
+        # it. Serialized rollback restores that data: make it the rule, not a per-test flag.
+        fixtures = getattr(item, "fixturenames", ())
+        marker = item.get_closest_marker("django_db")
+        if (
+            "transactional_db" in fixtures
+            or "live_server" in fixtures
+            or (marker is not None and marker.kwargs.get("transaction"))
+        ):
+            kwargs = {
+                **(marker.kwargs if marker else {}),
+                "transaction": True,
+                "serialized_rollback": True,
+            }
+            item.add_marker(pytest.mark.django_db(**kwargs), append=False)
 
 
 assert django_settings.PORTAL_ENV == "test", (

@@ -1,0 +1,58 @@
+"""Sign-in and sign-out. django-axes (middleware and backend) counts failures and locks out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.forms import SignInForm
+from accounts.security import clear_failed_sign_ins
+
+# Session key holding the time of the sign-in before this one (ISO 8601, UTC), for the home page.
+PREVIOUS_SIGN_IN_SESSION_KEY = "accounts.previous_sign_in"
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: SignInForm) -> HttpResponse:  # type: ignore[override]
+        user = form.get_user()
+        previous = user.last_login
+        response = super().form_valid(form)  # rotates the session and stamps last_login
+        clear_failed_sign_ins(user.get_username())
+        self.request.session[PREVIOUS_SIGN_IN_SESSION_KEY] = (
+            previous.isoformat() if previous else None
+        )
+        return response
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["failure_limit"] = settings.AXES_FAILURE_LIMIT
+        context["cooloff_minutes"] = cooloff_minutes()
+        return context
+
+
+class SignOutView(auth_views.LogoutView):
+    """POST only (Django's LogoutView refuses GET with 405): a link cannot sign anyone out."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        messages.success(request, _("You have signed out."))
+        return response
+
+
+def cooloff_minutes() -> int:
+    """``AXES_COOLOFF_TIME`` (hours as a number, or a timedelta) in whole minutes."""
+    cooloff = settings.AXES_COOLOFF_TIME
+    if cooloff is None:
+        return 0
+    if hasattr(cooloff, "total_seconds"):
+        return round(cooloff.total_seconds() / 60)
+    return round(float(cooloff) * 60)

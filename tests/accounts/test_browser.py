@@ -1,0 +1,38 @@
+"""Headless Chromium: a wrong password, then the lockout page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import expect
+
+from accounts.models import User
+from tests.conftest import sign_in
+from tests.portal.browser import BROWSER_DB, migrated_data_for_browser_tests  # noqa: F401
+
+pytestmark = [
+    pytest.mark.browser,
+    BROWSER_DB,
+    pytest.mark.usefixtures("migrated_data_for_browser_tests"),
+]
+
+
+def test_a_wrong_password_then_the_lockout_message_after_five_failures(
+    page: Any, officer: User, password: str
+) -> None:
+    sign_in(page, "officer", "not-the-password")
+    expect(page.get_by_role("alert")).to_contain_text("The username or password is incorrect.")
+    expect(page.get_by_label("Username")).to_have_value("officer")
+
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        sign_in(page, "officer", "not-the-password")
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text("Sign-in temporarily locked")
+    expect(page.get_by_role("alert")).to_contain_text("You can try again in 30 minutes.")
+
+    # Even the right password is refused while the lock lasts.
+    sign_in(page, "officer", password)
+    expect(heading).to_have_text("Sign-in temporarily locked")
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)

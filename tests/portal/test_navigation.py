@@ -1,0 +1,74 @@
+"""Each role sees exactly its sections in the navigation, and every one of them opens."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from tests.factories.accounts import UserFactory
+from tests.portal.pages import nav_labels
+
+pytestmark = pytest.mark.django_db
+
+NAVIGATION_BY_PERSONA = {
+    "officer": ["Home", "Credit lines", "Customers"],
+    "supervisor": ["Home", "Credit lines", "Customers", "Audit log"],
+    "auditor": ["Home", "Credit lines", "Customers", "Audit log", "Chain verification"],
+    "privacy_officer": ["Home", "Customers"],
+    "admin_user": ["Home", "Administration"],
+}
+EVERYTHING = ["Home", "Credit lines", "Customers", "Audit log", "Chain verification"]
+
+
+@pytest.mark.parametrize(("persona", "expected"), NAVIGATION_BY_PERSONA.items())
+def test_each_role_signs_in_and_sees_exactly_its_navigation(
+    client: Client, request: pytest.FixtureRequest, password: str, persona: str, expected: list
+) -> None:
+    user: User = request.getfixturevalue(persona)
+    response = client.post(
+        "/accounts/login/", {"username": user.username, "password": password}, follow=True
+    )
+    assert response.redirect_chain == [("/", 302)]
+    assert nav_labels(response) == expected
+
+
+@pytest.mark.parametrize("persona", NAVIGATION_BY_PERSONA)
+def test_every_section_in_a_roles_navigation_opens_for_that_role(
+    client: Client, request: pytest.FixtureRequest, persona: str
+) -> None:
+    client.force_login(request.getfixturevalue(persona))
+    home = client.get("/")
+    links = home.context["nav_items"]
+    assert len(links) == len(NAVIGATION_BY_PERSONA[persona])
+    for link in links:
+        assert client.get(link.url).status_code == 200, link.url
+
+
+def test_the_current_section_is_marked_in_the_navigation(client: Client, officer: User) -> None:
+    client.force_login(officer)
+    assert '<a href="/" aria-current="page">Home</a>' in client.get("/").content.decode()
+
+
+def test_a_superuser_sees_every_section(client: Client) -> None:
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    assert nav_labels(client.get("/")) == [*EVERYTHING, "Administration"]
+
+
+def test_a_user_without_a_role_sees_only_home(client: Client) -> None:
+    client.force_login(UserFactory(username="newcomer"))
+    response = client.get("/")
+    assert nav_labels(response) == ["Home"]
+    assert "Ask an administrator to give you a role." in response.content.decode()
+
+
+def test_nobody_signed_in_sees_no_navigation(client: Client) -> None:
+    assert nav_labels(client.get("/accounts/login/")) == []
+
+
+def test_the_navigation_is_in_chinese_after_switching_language(
+    client: Client, auditor: User
+) -> None:
+    client.force_login(auditor)
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert nav_labels(client.get("/")) == ["首页", "授信额度", "客户", "审计日志", "审计链校验"]
