@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from compliance import views
 
 app_name = "compliance"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("audit/", views.audit_log, name="audit_log"),
+    path("audit/verify/", views.audit_verify, name="audit_verify"),
+]

@@ -1,0 +1,407 @@
+"""The hash-chained audit log: writing entries and verifying the chain.
+
+Canonical encoding
+    An entry's ``hash`` is ``sha256(canonical(entry)).hexdigest()`` where ``canonical`` is
+    ``json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` encoded
+    as UTF-8, over::
+
+        {"prev_hash", "created_at", "actor_id", "actor_label", "action",
+         "target_type", "target_id", "data"}
+
+    ``created_at`` is ISO 8601 in UTC with microseconds (``2026-11-23T15:54:06.123456+00:00``).
+    ``data`` is first normalised by a round trip through ``DjangoJSONEncoder`` (Decimals,
+    dates, datetimes, UUIDs become strings; tuples become lists; keys become strings), so
+    what is hashed is exactly what jsonb stores and gives back. Floats are refused: jsonb
+    keeps numbers as ``numeric`` and gives some of them back in another spelling
+    (``1e+20`` comes back as ``100000000000000000000``), which would break the hash; money
+    and scores go in as ``Decimal`` (stored as strings) or ``int``.
+
+Chain
+    The first entry's ``prev_hash`` is 64 zeros; every later one holds the previous
+    entry's ``hash``. ``prev_hash`` is unique, so the database itself refuses a fork. On
+    PostgreSQL a writer takes a transaction-level advisory lock before it reads the last
+    hash, so writers queue instead of colliding; the lock is held until the caller's
+    transaction ends, so ids, times and chain order agree. (That serialises audited
+    transactions; keep them short.) SQLite serialises writers by itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connections, models, router, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from compliance.models import GENESIS_HASH, AuditEntry
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+__all__ = [
+    "AUDIT_CHAIN_LOCK_ID",
+    "GENESIS_HASH",
+    "ChainReport",
+    "SystemActor",
+    "audit_record",
+    "entry_hash",
+    "normalise_data",
+    "verify_chain",
+]
+
+# pg_advisory_xact_lock key: the ASCII bytes of "AUDITLOG" as a signed 64-bit integer.
+AUDIT_CHAIN_LOCK_ID = int.from_bytes(b"AUDITLOG", "big", signed=True)
+
+# Why a verification failed. Stored as English and translated when shown.
+REASON_NOT_GENESIS = gettext_noop("The first entry does not start from the genesis hash.")
+REASON_BROKEN_LINK = gettext_noop(
+    "Its previous hash does not match the hash of the entry before it "
+    "(an entry was removed or inserted)."
+)
+REASON_ALTERED = gettext_noop("Its content does not match its hash (the entry was altered).")
+REASON_ANCHOR_CHANGED = gettext_noop(
+    "Its hash differs from the one an earlier verification recorded."
+)
+REASON_ANCHOR_MISSING = gettext_noop(
+    "An entry that an earlier verification checked is missing (the chain was cut)."
+)
+
+_ACTION = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_\-]+)+$")
+
+# Keys that would hold raw personal data. Masked values and keyed hashes go under keys
+# ending in one of _SAFE_SUFFIXES ("phone_masked", "phone_hash", "phone_last4").
+_PII_KEYS = frozenset(
+    {
+        "name",
+        "full_name",
+        "first_name",
+        "last_name",
+        "given_name",
+        "family_name",
+        "customer_name",
+        "real_name",
+        "email",
+        "address",
+        "home_address",
+        "birth_date",
+        "date_of_birth",
+        "birthday",
+        "bank_account",
+        "card_number",
+    }
+)
+_PII_FRAGMENTS = (
+    "phone",
+    "mobile",
+    "telephone",
+    "national_id",
+    "id_number",
+    "id_card",
+    "idcard",
+    "passport",
+)
+_SAFE_SUFFIXES = ("_masked", "_hash", "_last4")
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """The system acting on its own: a scheduled job, a command, a migration."""
+
+    name: str
+
+    @property
+    def label(self) -> str:
+        return f"system:{self.name}"
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    entries_checked: int
+    first_bad: int | None
+    reason: str
+    last_id: int | None = None
+    last_hash: str = ""
+
+
+# --- encoding ---------------------------------------------------------------------------------
+
+
+def _refuse_floats_and_personal_keys(value: Any, path: str) -> None:
+    if isinstance(value, float):
+        raise ValueError(
+            f"Audit data at {path or 'the top level'} is a float; "
+            "use Decimal or int so the stored value hashes the same after a round trip."
+        )
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError(f"Audit data at {path} contains a NUL character.")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            key_text = str(key)
+            _refuse_personal_key(key_text)
+            _refuse_floats_and_personal_keys(item, f"{path}.{key_text}" if path else key_text)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _refuse_floats_and_personal_keys(item, f"{path}[{index}]")
+
+
+def _refuse_personal_key(key: str) -> None:
+    lowered = key.strip().lower()
+    if lowered.endswith(_SAFE_SUFFIXES):
+        return
+    if lowered in _PII_KEYS or any(fragment in lowered for fragment in _PII_FRAGMENTS):
+        raise ValueError(
+            f"Audit data key {key!r} looks like raw personal data; store a masked value "
+            f"under {key + '_masked'!r} or a keyed hash under {key + '_hash'!r} instead."
+        )
+
+
+def normalise_data(data: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What ``data`` will look like after jsonb gives it back; refuses PII keys and floats."""
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise TypeError("Audit data must be a mapping.")
+    _refuse_floats_and_personal_keys(data, "")
+    normalised: dict[str, Any] = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    return normalised
+
+
+def _iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def entry_hash(
+    *,
+    prev_hash: str,
+    created_at: datetime,
+    actor_id: int | None,
+    actor_label: str,
+    action: str,
+    target_type: str,
+    target_id: str,
+    data: Mapping[str, Any],
+) -> str:
+    """SHA-256 hex of the canonical encoding (see the module docstring)."""
+    canonical = json.dumps(
+        {
+            "prev_hash": prev_hash,
+            "created_at": _iso_utc(created_at),
+            "actor_id": actor_id,
+            "actor_label": actor_label,
+            "action": action,
+            "target_type": target_type,
+            "target_id": target_id,
+            "data": data,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def _actor_fields(actor: User | SystemActor) -> tuple[int | None, str]:
+    if isinstance(actor, SystemActor):
+        if not actor.name:
+            raise ValueError("A SystemActor needs a name (the job or command acting).")
+        return None, actor.label
+    if actor is None or not getattr(actor, "is_authenticated", False) or actor.pk is None:
+        raise ValueError("audit_record needs a saved, signed-in user or a SystemActor.")
+    return int(actor.pk), actor.get_username()
+
+
+def _target_fields(target: models.Model | tuple[str, str] | None) -> tuple[str, str]:
+    if target is None:
+        return "", ""
+    if isinstance(target, models.Model):
+        if target.pk is None:
+            raise ValueError("An audit target must be saved first (it has no primary key).")
+        meta = target._meta
+        return f"{meta.app_label}.{meta.model_name}", str(target.pk)
+    target_type, target_id = target
+    return str(target_type), str(target_id)
+
+
+def audit_record(
+    *,
+    actor: User | SystemActor,
+    action: str,
+    target: models.Model | tuple[str, str] | None,
+    data: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """Append an entry to the chain in the caller's transaction (or its own, outside one).
+
+    ``action`` is dotted lower case (``credit_line.block_lifted``); ``target`` a saved model
+    instance, a ``(target_type, target_id)`` pair, or ``None``. Raises ``ValueError`` for
+    data that looks like raw personal data or holds floats.
+    """
+    if not _ACTION.match(action) or len(action) > 100:
+        raise ValueError(
+            f"Audit action {action!r} must be dotted lower case, e.g. 'credit_line.block_lifted'."
+        )
+    payload = normalise_data(data)
+    actor_id, actor_label = _actor_fields(actor)
+    target_type, target_id = _target_fields(target)
+    using = router.db_for_write(AuditEntry)
+    connection = connections[using]
+    with transaction.atomic(using=using):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK_ID])
+        prev_hash = (
+            AuditEntry.objects.using(using).order_by("-id").values_list("hash", flat=True).first()
+        ) or GENESIS_HASH
+        created_at = timezone.now()
+        entry = AuditEntry(
+            created_at=created_at,
+            actor_id=actor_id,
+            actor_label=actor_label,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            data=payload,
+            prev_hash=prev_hash,
+        )
+        entry.hash = entry_hash(
+            prev_hash=prev_hash,
+            created_at=created_at,
+            actor_id=actor_id,
+            actor_label=actor_label,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            data=payload,
+        )
+        entry.save(using=using, force_insert=True)
+    return entry
+
+
+# --- verifying --------------------------------------------------------------------------------
+
+_FIELDS = (
+    "id",
+    "prev_hash",
+    "hash",
+    "created_at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "target_type",
+    "target_id",
+    "data",
+)
+
+
+def _rows(batch_size: int, using: str) -> Iterator[tuple[Any, ...]]:
+    """Every entry in id order, ``batch_size`` rows per query (keyset, constant memory)."""
+    last_id = 0
+    while True:
+        batch = list(
+            AuditEntry.objects.using(using)
+            .filter(id__gt=last_id)
+            .order_by("id")
+            .values_list(*_FIELDS)[:batch_size]
+        )
+        if not batch:
+            return
+        yield from batch
+        last_id = batch[-1][0]
+        if len(batch) < batch_size:
+            return
+
+
+def verify_chain(
+    *,
+    batch_size: int = 5000,
+    anchor: tuple[int, str] | None = None,
+    using: str | None = None,
+) -> ChainReport:
+    """Walk the whole chain in id order, recomputing each hash and checking each link.
+
+    ``anchor`` is an ``(id, hash)`` pair seen by an earlier verification: it must still be
+    in the chain with the same hash, which catches a deleted tail that a walk alone cannot.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be positive.")
+    using = using or router.db_for_read(AuditEntry)
+    expected_prev = GENESIS_HASH
+    checked = 0
+    last_id: int | None = None
+    anchor_seen = anchor is None
+    for (
+        entry_id,
+        prev_hash,
+        stored_hash,
+        created_at,
+        actor_id,
+        actor_label,
+        action,
+        target_type,
+        target_id,
+        data,
+    ) in _rows(batch_size, using):
+        checked += 1
+        if prev_hash != expected_prev:
+            reason = REASON_NOT_GENESIS if last_id is None else REASON_BROKEN_LINK
+            return ChainReport(False, checked, entry_id, reason, last_id, expected_prev)
+        computed = entry_hash(
+            prev_hash=prev_hash,
+            created_at=created_at,
+            actor_id=actor_id,
+            actor_label=actor_label,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            data=data,
+        )
+        if computed != stored_hash:
+            return ChainReport(
+                False,
+                checked,
+                entry_id,
+                REASON_ALTERED,
+                last_id,
+                expected_prev,
+            )
+        if anchor is not None and entry_id == anchor[0]:
+            if stored_hash != anchor[1]:
+                return ChainReport(
+                    False,
+                    checked,
+                    entry_id,
+                    REASON_ANCHOR_CHANGED,
+                    last_id,
+                    expected_prev,
+                )
+            anchor_seen = True
+        expected_prev = stored_hash
+        last_id = entry_id
+    if not anchor_seen and anchor is not None:
+        return ChainReport(
+            False,
+            checked,
+            anchor[0],
+            REASON_ANCHOR_MISSING,
+            last_id,
+            expected_prev,
+        )
+    return ChainReport(True, checked, None, "", last_id, expected_prev if last_id else "")
+
+
+def timed_verify_chain(**kwargs: Any) -> tuple[ChainReport, int]:
+    """``verify_chain`` and how long it took, in milliseconds."""
+    started = time.monotonic()
+    report = verify_chain(**kwargs)
+    return report, int((time.monotonic() - started) * 1000)

@@ -1,0 +1,90 @@
+"""Reads shared by the auditor pages, the API and exports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from compliance.models import AuditEntry, ChainVerification
+
+
+@dataclass(frozen=True)
+class AuditEntryFilters:
+    action: str = ""
+    actor: str = ""  # the actor label: a username or "system:<job>"
+    target_type: str = ""
+    target_id: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntryPage:
+    entries: list[AuditEntry]
+    next_before: int | None  # pass as ``before`` for the next (older) page
+    newer_after: int | None  # pass as ``after`` for the previous (newer) page
+
+
+def audit_entries(filters: AuditEntryFilters) -> QuerySet[AuditEntry]:
+    """Entries matching the filters, newest first. Every filter is an indexed equality or
+    range; ``action`` also matches a dotted prefix (``credit_line.`` for all its actions)."""
+    queryset = AuditEntry.objects.select_related("actor").order_by("-id")
+    if filters.action:
+        if filters.action.endswith("."):
+            queryset = queryset.filter(action__startswith=filters.action)
+        else:
+            queryset = queryset.filter(action=filters.action)
+    if filters.actor:
+        queryset = queryset.filter(actor_label=filters.actor)
+    if filters.target_type:
+        queryset = queryset.filter(target_type=filters.target_type)
+    if filters.target_id:
+        queryset = queryset.filter(target_id=filters.target_id)
+    if filters.since:
+        queryset = queryset.filter(created_at__gte=filters.since)
+    if filters.until:
+        queryset = queryset.filter(created_at__lt=filters.until)
+    return queryset
+
+
+def audit_entry_page(
+    filters: AuditEntryFilters,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    page_size: int = 50,
+) -> AuditEntryPage:
+    """One page by keyset on id (no OFFSET, no count): ``before`` an id goes back in time,
+    ``after`` an id comes forward; neither gives the newest page."""
+    queryset = audit_entries(filters)
+    if after is not None:
+        rows = list(queryset.filter(id__gt=after).order_by("id")[: page_size + 1])
+        has_newer = len(rows) > page_size
+        entries = list(reversed(rows[:page_size]))
+        has_older = bool(entries) and queryset.filter(id__lt=entries[-1].id).exists()
+    else:
+        if before is not None:
+            queryset = queryset.filter(id__lt=before)
+        rows = list(queryset[: page_size + 1])
+        has_older = len(rows) > page_size
+        entries = rows[:page_size]
+        has_newer = (
+            before is not None
+            and bool(entries)
+            and audit_entries(filters).filter(id__gt=entries[0].id).exists()
+        )
+    return AuditEntryPage(
+        entries=entries,
+        next_before=entries[-1].id if entries and has_older else None,
+        newer_after=entries[0].id if entries and has_newer else None,
+    )
+
+
+def last_chain_verification() -> ChainVerification | None:
+    return ChainVerification.objects.select_related("actor").order_by("-created_at", "-id").first()
+
+
+def last_good_chain_verification() -> ChainVerification | None:
+    return ChainVerification.objects.filter(ok=True).order_by("-created_at", "-id").first()

@@ -1,0 +1,292 @@
+"""audit_record writes a hash chain; verify_chain walks it and finds the first bad entry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import transaction
+
+from accounts.models import User
+from compliance.audit import (
+    GENESIS_HASH,
+    REASON_ALTERED,
+    REASON_ANCHOR_MISSING,
+    REASON_BROKEN_LINK,
+    SystemActor,
+    audit_record,
+    verify_chain,
+)
+from compliance.models import AuditEntry, ChainVerification
+from compliance.services import audit_chain_verify
+
+pytestmark = pytest.mark.django_db
+
+
+def _write(count: int, actor: Any) -> list[AuditEntry]:
+    return [
+        audit_record(actor=actor, action="test.event", target=("test.thing", str(n)), data={"n": n})
+        for n in range(count)
+    ]
+
+
+def test_audit_record_links_each_entry_to_the_previous_one(officer: User) -> None:
+    first, second, third = _write(3, officer)
+
+    assert first.prev_hash == GENESIS_HASH
+    assert second.prev_hash == first.hash
+    assert third.prev_hash == second.hash
+    assert len({first.hash, second.hash, third.hash}) == 3
+    assert first.id < second.id < third.id
+
+
+def test_an_entry_records_the_actor_the_target_and_an_aware_utc_time(officer: User) -> None:
+    entry = audit_record(
+        actor=officer, action="credit_line.block_lifted", target=officer, data={"block": 7}
+    )
+    stored = AuditEntry.objects.get(pk=entry.pk)
+
+    assert stored.actor == officer
+    assert stored.actor_label == "officer"
+    assert stored.target_type == "accounts.user"
+    assert stored.target_id == str(officer.pk)
+    assert stored.created_at.utcoffset() == dt.timedelta(0)
+    assert stored.created_at == entry.created_at  # microseconds survive the round trip
+
+
+def test_the_system_acts_under_a_system_label_without_a_user() -> None:
+    entry = audit_record(actor=SystemActor("nightly_detection"), action="job.ran", target=None)
+
+    assert entry.actor is None
+    assert entry.actor_label == "system:nightly_detection"
+    assert (entry.target_type, entry.target_id) == ("", "")
+
+
+def test_the_hash_is_sha256_over_the_documented_canonical_encoding(officer: User) -> None:
+    entry = audit_record(
+        actor=officer, action="case.noted", target=("cases.case", 42), data={"b": 1, "a": "张*"}
+    )
+    canonical = json.dumps(
+        {
+            "prev_hash": entry.prev_hash,
+            "created_at": entry.created_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+            "actor_id": officer.pk,
+            "actor_label": "officer",
+            "action": "case.noted",
+            "target_type": "cases.case",
+            "target_id": "42",
+            "data": {"a": "张*", "b": 1},
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    assert entry.hash == hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_decimals_dates_uuids_nested_data_and_unicode_hash_the_same_after_a_round_trip(
+    officer: User,
+) -> None:
+    token = uuid.uuid4()
+    entry = audit_record(
+        actor=officer,
+        action="credit_line.limit_overridden",
+        target=("scoring.creditline", "9"),
+        data={
+            "before": {"usable_limit": Decimal("0.00"), "currency": "CNY"},
+            "after": {"usable_limit": Decimal("12000.50")},
+            "effective": dt.date(2026, 11, 23),
+            "at": dt.datetime(2026, 11, 23, 8, 30, 1, 123456, tzinfo=dt.UTC),
+            "request": token,
+            "reasons": ("SCORE_BELOW_CUTOFF", "THIN_FILE"),
+            "note_masked": "欧***",
+            "count": 3,
+            "flag": True,
+            "none": None,
+        },
+    )
+    stored = AuditEntry.objects.get(pk=entry.pk)
+
+    assert stored.data["before"] == {"usable_limit": "0.00", "currency": "CNY"}
+    assert stored.data["after"] == {"usable_limit": "12000.50"}
+    assert stored.data["effective"] == "2026-11-23"
+    assert stored.data["request"] == str(token)
+    assert stored.data["reasons"] == ["SCORE_BELOW_CUTOFF", "THIN_FILE"]
+    assert stored.data == entry.data
+    assert verify_chain().ok
+
+
+def test_floats_are_refused_because_they_may_not_survive_jsonb(officer: User) -> None:
+    with pytest.raises(ValueError, match=r"limits\.ratio is a float"):
+        audit_record(actor=officer, action="x.y", target=None, data={"limits": {"ratio": 0.1}})
+    assert not AuditEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"name": "张三"},
+        {"phone": "13812345678"},
+        {"mobile": "13812345678"},
+        {"national_id": "11010119900307123X"},
+        {"id_number": "11010119900307123X"},
+        {"customer_phone": "13812345678"},
+        {"Email": "someone@example.com"},
+        {"customer": {"passport": "E12345678"}},
+        {"changes": [{"field": "x", "first_name": "三"}]},
+    ],
+)
+def test_data_with_a_raw_personal_key_is_refused_naming_the_key(
+    officer: User, data: dict[str, Any]
+) -> None:
+    with pytest.raises(ValueError, match="looks like raw personal data") as caught:
+        audit_record(actor=officer, action="customer.updated", target=None, data=data)
+
+    message = str(caught.value)
+    for value in ("张三", "13812345678", "11010119900307123X", "E12345678", "someone@"):
+        assert value not in message
+    assert not AuditEntry.objects.exists()
+
+
+def test_masked_values_and_keyed_hashes_are_accepted(officer: User) -> None:
+    entry = audit_record(
+        actor=officer,
+        action="customer.revealed",
+        target=("scoring.customer", "1"),
+        data={
+            "phone_masked": "138****5678",
+            "name_masked": "张*",
+            "id_number_hash": "ab" * 32,
+            "phone_last4": "5678",
+            "fields": ["phone", "name"],
+            "username": "officer",
+        },
+    )
+    assert entry.pk is not None
+
+
+@pytest.mark.parametrize("action", ["", "Block Lifted", "noaction", "x.", "x.y z"])
+def test_an_action_must_be_a_dotted_lower_case_name(officer: User, action: str) -> None:
+    with pytest.raises(ValueError, match="dotted lower case"):
+        audit_record(actor=officer, action=action, target=None)
+
+
+def test_an_entry_rolls_back_with_the_callers_transaction(officer: User) -> None:
+    def change_that_fails_after_auditing() -> None:
+        with transaction.atomic():
+            audit_record(actor=officer, action="decision.applied", target=None)
+            raise RuntimeError("the business change failed")
+
+    with pytest.raises(RuntimeError):
+        change_that_fails_after_auditing()
+
+    assert not AuditEntry.objects.exists()
+    entry = audit_record(actor=officer, action="decision.applied", target=None)
+    assert entry.prev_hash == GENESIS_HASH
+
+
+def test_verify_chain_passes_on_a_good_chain(officer: User) -> None:
+    _write(12, officer)
+
+    report = verify_chain(batch_size=5)
+
+    assert report.ok
+    assert report.entries_checked == 12
+    assert report.first_bad is None
+    assert report.reason == ""
+
+
+def test_verify_chain_on_an_empty_log_is_ok_with_nothing_checked() -> None:
+    report = verify_chain()
+    assert (report.ok, report.entries_checked, report.first_bad) == (True, 0, None)
+
+
+def test_verify_chain_names_the_first_altered_entry(officer: User, tamper: Any) -> None:
+    entries = _write(10, officer)
+    victim = entries[6]
+    tamper(
+        "UPDATE compliance_auditentry SET data = %s::jsonb WHERE id = %s",
+        ['{"n": 600}', victim.id],
+    )
+
+    report = verify_chain(batch_size=4)
+
+    assert not report.ok
+    assert report.first_bad == victim.id
+    assert report.entries_checked == 7
+    assert report.reason == REASON_ALTERED
+
+
+def test_verify_chain_names_the_entry_after_a_removed_one(officer: User, tamper: Any) -> None:
+    entries = _write(6, officer)
+    tamper("DELETE FROM compliance_auditentry WHERE id = %s", [entries[2].id])
+
+    report = verify_chain()
+
+    assert not report.ok
+    assert report.first_bad == entries[3].id
+    assert report.reason == REASON_BROKEN_LINK
+
+
+def test_verify_chain_notices_a_rewritten_hash_through_the_next_link(
+    officer: User, tamper: Any
+) -> None:
+    entries = _write(5, officer)
+    # A careful forger recomputes the altered entry's hash; the next entry still disagrees.
+    tamper(
+        "UPDATE compliance_auditentry SET action = 'test.forged', hash = %s WHERE id = %s",
+        ["f" * 64, entries[1].id],
+    )
+
+    report = verify_chain()
+
+    assert not report.ok
+    assert report.first_bad == entries[1].id
+
+
+def test_a_cut_tail_is_found_against_the_last_good_verification(auditor: User, tamper: Any) -> None:
+    entries = _write(5, auditor)
+    good = audit_chain_verify(actor=auditor)
+    assert good.ok
+    assert good.entries_checked == 5
+    # Remove the tail: the verification's own audit entry and the last written entry.
+    tamper("DELETE FROM compliance_auditentry WHERE id >= %s", [entries[-1].id])
+
+    broken = audit_chain_verify(actor=auditor)
+
+    assert not broken.ok
+    assert broken.first_bad == good.last_id
+    assert broken.reason == REASON_ANCHOR_MISSING
+
+
+def test_a_verification_is_stored_and_audited(auditor: User) -> None:
+    _write(3, auditor)
+
+    verification = audit_chain_verify(actor=auditor)
+
+    assert ChainVerification.objects.get() == verification
+    assert (verification.ok, verification.entries_checked, verification.first_bad) == (
+        True,
+        3,
+        None,
+    )
+    assert verification.actor == auditor
+    entry = AuditEntry.objects.latest("id")
+    assert entry.action == "audit.chain_verified"
+    assert entry.target_type == "compliance.chainverification"
+    assert entry.target_id == str(verification.pk)
+    assert entry.data["ok"] is True
+    assert entry.data["entries_checked"] == 3
+
+
+def test_only_a_holder_of_the_verify_permission_can_verify(officer: User) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        audit_chain_verify(actor=officer)
+    assert not ChainVerification.objects.exists()
