@@ -1,0 +1,63 @@
+"""Forms for the scoring pages: parse and validate, nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from scoring.models import CreditLineState, Product, ReasonCode
+from scoring.selectors import classify_search_term
+
+_OPEN_STATES = [(s.value, s.label) for s in CreditLineState if s != CreditLineState.CLOSED]
+
+
+class UnusableLinesFilterForm(forms.Form):
+    """The filters of the shown-but-unusable list (GET: they hold no personal data)."""
+
+    reason_code = forms.ChoiceField(
+        label=_("Reason"), choices=[("", _("Any reason")), *ReasonCode.choices], required=False
+    )
+    product = forms.ChoiceField(
+        label=_("Product"), choices=[("", _("Any product")), *Product.choices], required=False
+    )
+    state = forms.ChoiceField(
+        label=_("State"), choices=[("", _("Any state")), *_OPEN_STATES], required=False
+    )
+    city = forms.CharField(label=_("City"), max_length=64, required=False)
+    after = forms.IntegerField(
+        min_value=1, max_value=2**63 - 1, required=False, widget=forms.HiddenInput
+    )
+
+    def filters(self) -> dict[str, Any]:
+        """The cleaned filters as keyword arguments for ``unusable_lines_page``."""
+        data = self.cleaned_data
+        return {
+            "reason_code": data.get("reason_code") or "",
+            "product": data.get("product") or "",
+            "state": data.get("state") or "",
+            "city": (data.get("city") or "").strip(),
+            "after": data.get("after"),
+        }
+
+
+class CustomerSearchForm(forms.Form):
+    """Exact-match search. Sent by POST: the term is personal data and must stay out of
+    URLs (and so out of access logs, browser history and Referer headers)."""
+
+    term = forms.CharField(
+        label=_("Mobile number, ID number or customer number"),
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def clean_term(self) -> str:
+        term: str = self.cleaned_data["term"]
+        if classify_search_term(term) is None:
+            # Never repeat the input in the message: it may be personal data.
+            raise forms.ValidationError(
+                _("Enter a mobile number, an ID number or a customer number."),
+                code="unrecognised",
+            )
+        return term

@@ -1,0 +1,387 @@
+"""Customers (the data subjects), their credit lines and the blocks that make a line unusable.
+
+Personal fields are encrypted at rest (``compliance.fields.EncryptedTextField``); each
+searchable one has a keyed hash beside it for exact-match lookup, kept in step by
+``Customer.save`` (and by ``Customer.refresh_hashes`` for bulk paths that bypass ``save``).
+Display values are masked (``masked_*``); plain values leave only through the reveal service.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from simple_history.models import HistoricalRecords
+
+from compliance.crypto import keyed_hash
+from compliance.fields import EncryptedTextField
+from compliance.masking import mask_id_number, mask_name, mask_phone
+
+# --- controlled vocabularies -----------------------------------------------------------------
+
+
+class ReasonCode(models.TextChoices):
+    """Why a credit line is blocked (the design's table of causes)."""
+
+    SCORE_BELOW_CUTOFF = "SCORE_BELOW_CUTOFF", _("Score below cut-off")
+    THIN_FILE = "THIN_FILE", _("Thin credit file")
+    ASSESSMENT_STALE = "ASSESSMENT_STALE", _("Risk assessment out of date")
+    DEVICE_ANOMALY = "DEVICE_ANOMALY", _("Unusual device")
+    GEO_ANOMALY = "GEO_ANOMALY", _("Unusual location")
+    VELOCITY = "VELOCITY", _("Unusual activity rate")
+    DATA_MISMATCH = "DATA_MISMATCH", _("Inconsistent identity or income data")
+    KYC_EXPIRED = "KYC_EXPIRED", _("Identity document expired")
+    CONSENT_MISSING = "CONSENT_MISSING", _("Consent missing")
+    SYSTEM_ERROR = "SYSTEM_ERROR", _("System error")
+    ACTIVATION_DECLINED = "ACTIVATION_DECLINED", _("Activation declined")
+
+
+# Plain-language "why the block" text, fit to show an officer and, reworded by the
+# explanation pages, a customer. No jargon, no personal data.
+REASON_DESCRIPTIONS: dict[str, Promise] = {
+    ReasonCode.SCORE_BELOW_CUTOFF: _(
+        "The latest credit score is below the level the product requires, although a limit "
+        "was granted earlier."
+    ),
+    ReasonCode.THIN_FILE: _(
+        "There is too little credit history on file to confirm the limit, for example "
+        "because the data sits with other institutions."
+    ),
+    ReasonCode.ASSESSMENT_STALE: _(
+        "The risk assessment is older than policy allows; it must be re-run before the "
+        "limit can be used."
+    ),
+    ReasonCode.DEVICE_ANOMALY: _(
+        "A payment or sign-in came from a device that does not match the customer's usual devices."
+    ),
+    ReasonCode.GEO_ANOMALY: _(
+        "Activity came from a place far from where the customer usually uses the product."
+    ),
+    ReasonCode.VELOCITY: _("There were more attempts in a short time than the fraud rules allow."),
+    ReasonCode.DATA_MISMATCH: _(
+        "Identity or income details differ between the sources they were checked against."
+    ),
+    ReasonCode.KYC_EXPIRED: _("The identity document on file has expired and must be renewed."),
+    ReasonCode.CONSENT_MISSING: _(
+        "The customer's consent to use their financial information is missing or was withdrawn."
+    ),
+    ReasonCode.SYSTEM_ERROR: _(
+        "A payment or activation attempt failed because of a system error, not because of "
+        "the customer."
+    ),
+    ReasonCode.ACTIVATION_DECLINED: _("The attempt to activate the credit line was declined."),
+}
+
+
+def reason_description(code: str) -> str:
+    """The plain-language reason for a code, in the active language ("" when unknown)."""
+    text = REASON_DESCRIPTIONS.get(code)
+    return str(text) if text is not None else ""
+
+
+class BlockSource(models.TextChoices):
+    RULE = "rule", _("Scoring rule")
+    UPSTREAM = "upstream", _("Upstream system")
+    OFFICER = "officer", _("Risk officer")
+
+
+class CreditLineState(models.TextChoices):
+    NOT_ACTIVATED = "not_activated", _("Not activated")
+    ACTIVE = "active", _("Active")
+    FROZEN = "frozen", _("Frozen")
+    CLOSED = "closed", _("Closed")
+
+
+class Product(models.TextChoices):
+    PAYLATER = "paylater", _("Pay later")
+    INSTALLMENT = "installment", _("Instalments")
+    CASH_LINE = "cash_line", _("Cash line")
+
+
+CURRENCY = "CNY"
+MONEY_DIGITS = 12
+MONEY_PLACES = 2
+
+
+# --- customers --------------------------------------------------------------------------------
+
+
+def personal_hashes(
+    *, name: str | None, phone: str | None, national_id: str | None
+) -> dict[str, str]:
+    """The keyed-hash columns for the given plaintext ("" where the value is empty)."""
+    return {
+        "name_hash": keyed_hash(name, kind="name") if name else "",
+        "phone_hash": keyed_hash(phone, kind="phone") if phone else "",
+        "national_id_hash": keyed_hash(national_id, kind="id_number") if national_id else "",
+    }
+
+
+class Customer(models.Model):
+    """A data subject. Never logs in; reached through cases, feedback and partner channels.
+
+    ``name``, ``phone`` and ``national_id`` hold plaintext in Python and a Fernet token in
+    the database; ``*_hash`` hold ``keyed_hash`` values for exact-match search. The personal
+    fields are nullable so that erasure can scrub them while the row (and the decisions that
+    point at it) stays, pseudonymised by ``external_id``.
+    """
+
+    external_id = models.CharField(_("external id"), max_length=40, unique=True)
+    name = EncryptedTextField(pgettext_lazy("person", "name"), null=True, blank=True)
+    name_hash = models.CharField(
+        max_length=64, blank=True, default="", db_index=True, editable=False
+    )
+    phone = EncryptedTextField(_("mobile number"), null=True, blank=True)
+    phone_hash = models.CharField(
+        max_length=64, blank=True, default="", db_index=True, editable=False
+    )
+    national_id = EncryptedTextField(_("ID number"), null=True, blank=True)
+    national_id_hash = models.CharField(
+        max_length=64, blank=True, default="", db_index=True, editable=False
+    )
+    city = models.CharField(_("city"), max_length=64, blank=True, default="", db_index=True)
+
+    consent_financial_info = models.BooleanField(
+        _("consents to use of financial information"), default=False
+    )
+    consent_version = models.CharField(_("consent text version"), max_length=32, blank=True)
+    consent_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
+    consent_withdrawn_at = models.DateTimeField(_("consent withdrawn at"), null=True, blank=True)
+
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    # History rows are looked up by the customer's id; the search indexes stay on the live table.
+    history = HistoricalRecords(no_db_index=["name_hash", "phone_hash", "national_id_hash", "city"])
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(consent_financial_info=False) | Q(consent_at__isnull=False),
+                name="customer_consent_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        # Never personal data: __str__ ends up in the admin, history views and log lines.
+        return self.external_id
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.refresh_hashes()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            touched = {f"{f}_hash" for f in ("name", "phone", "national_id") if f in update_fields}
+            kwargs["update_fields"] = {*update_fields, *touched}
+        super().save(*args, **kwargs)
+
+    def refresh_hashes(self) -> None:
+        """Recompute the keyed hashes from the plaintext (derived data, no side effects)."""
+        for attname, value in personal_hashes(
+            name=self.name, phone=self.phone, national_id=self.national_id
+        ).items():
+            setattr(self, attname, value)
+
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.name)
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def masked_national_id(self) -> str:
+        return mask_id_number(self.national_id)
+
+    @property
+    def consent_active(self) -> bool:
+        return self.consent_financial_info and self.consent_withdrawn_at is None
+
+
+# --- credit lines -----------------------------------------------------------------------------
+
+
+class CreditLineQuerySet(models.QuerySet["CreditLine"]):
+    def shown_but_unusable(self) -> CreditLineQuerySet:
+        """Lines whose app shows a limit the customer cannot use.
+
+        ``granted_limit > 0`` and (``usable_limit == 0`` or an active block), not closed.
+        The block test is an ``EXISTS`` on the partial index of active blocks, so the query
+        stays cheap on large tables (no join fan-out, no DISTINCT).
+        """
+        return self.filter(
+            Q(usable_limit=0) | Exists(Block.objects.active().filter(credit_line=OuterRef("pk"))),
+            granted_limit__gt=0,
+        ).exclude(state=CreditLine.State.CLOSED)
+
+
+class CreditLine(models.Model):
+    State = CreditLineState
+
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.PROTECT,
+        related_name="credit_lines",
+        verbose_name=_("customer"),
+    )
+    product = models.CharField(_("product"), max_length=16, choices=Product.choices)
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.NOT_ACTIVATED
+    )
+    granted_limit = models.DecimalField(
+        _("granted limit"),
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        default=Decimal("0.00"),
+        help_text=_("The limit the customer's app shows."),
+    )
+    usable_limit = models.DecimalField(
+        _("usable limit"),
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        default=Decimal("0.00"),
+        help_text=_("What the customer can spend now."),
+    )
+    currency = models.CharField(_("currency"), max_length=3, default=CURRENCY, editable=False)
+    opened_at = models.DateTimeField(_("opened"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords()
+    objects = CreditLineQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("credit line")
+        verbose_name_plural = _("credit lines")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(granted_limit__gte=0), name="creditline_granted_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(usable_limit__gte=0), name="creditline_usable_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(usable_limit__lte=models.F("granted_limit")),
+                name="creditline_usable_lte_granted",
+            ),
+            models.CheckConstraint(condition=Q(currency=CURRENCY), name="creditline_currency_cny"),
+            models.CheckConstraint(
+                condition=Q(state__in=[s.value for s in CreditLineState]),
+                name="creditline_state_valid",
+            ),
+            # One open line per customer and product; a closed one may be followed by a new one.
+            models.UniqueConstraint(
+                fields=["customer", "product"],
+                condition=~Q(state=CreditLineState.CLOSED),
+                name="creditline_one_open_per_product",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_product_display()}"
+
+
+# --- blocks -----------------------------------------------------------------------------------
+
+
+class BlockQuerySet(models.QuerySet["Block"]):
+    def active(self) -> BlockQuerySet:
+        return self.filter(lifted_at__isnull=True)
+
+
+class Block(models.Model):
+    """Something that stops a credit line from being used, with who raised it and why.
+
+    A block is lifted, never deleted: ``lifted_at``/``lifted_by``/``lift_reason`` say when,
+    by whom and why. ``raised_by``/``lifted_by`` are empty for the system and upstream
+    systems; ``raised_by_label`` names the rule, system or officer either way.
+    """
+
+    credit_line = models.ForeignKey(
+        CreditLine, on_delete=models.PROTECT, related_name="blocks", verbose_name=_("credit line")
+    )
+    reason_code = models.CharField(_("reason code"), max_length=32, choices=ReasonCode.choices)
+    source = models.CharField(_("source"), max_length=16, choices=BlockSource.choices)
+    raised_at = models.DateTimeField(_("raised"), default=timezone.now)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("raised by"),
+    )
+    raised_by_label = models.CharField(_("raised by (name)"), max_length=150, blank=True)
+    note = models.TextField(
+        _("note"), blank=True, help_text=_("Why, in a few words. No personal data.")
+    )
+    lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("lifted by"),
+    )
+    lifted_by_label = models.CharField(_("lifted by (name)"), max_length=150, blank=True)
+    lift_reason = models.TextField(_("reason for lifting"), blank=True)
+
+    history = HistoricalRecords()
+    objects = BlockQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("block")
+        verbose_name_plural = _("blocks")
+        constraints = [
+            # At most one active block per line and reason; also the index that the
+            # "has an active block" EXISTS probes (credit_line first).
+            models.UniqueConstraint(
+                fields=["credit_line", "reason_code"],
+                condition=Q(lifted_at__isnull=True),
+                name="block_one_active_per_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(reason_code__in=[c.value for c in ReasonCode]),
+                name="block_reason_code_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=[s.value for s in BlockSource]), name="block_source_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(lifted_at__isnull=False)
+                | (Q(lifted_by__isnull=True) & Q(lifted_by_label="") & Q(lift_reason="")),
+                name="block_lift_fields_only_when_lifted",
+            ),
+            models.CheckConstraint(
+                condition=Q(lifted_at__isnull=True) | Q(lifted_at__gte=models.F("raised_at")),
+                name="block_lifted_after_raised",
+            ),
+        ]
+        indexes = [
+            # Active blocks by reason (queue filters, bulk re-assessment by reason code).
+            models.Index(
+                fields=["reason_code", "credit_line"],
+                condition=Q(lifted_at__isnull=True),
+                name="block_active_reason_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.reason_code}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifted_at is None
+
+    @property
+    def reason_description(self) -> str:
+        return reason_description(self.reason_code)

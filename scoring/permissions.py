@@ -1,0 +1,43 @@
+"""Who may do what with customers, credit lines and blocks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
+from compliance.audit import SystemActor
+
+
+def can_manage_blocks(actor: Any) -> bool:
+    """Raise or lift a block: the system (rules, upstream signals, jobs) or a holder of
+    ``scoring.change_block`` (risk officers and supervisors). Decision policy (four eyes
+    for some lifts) is layered on top by the officer workflow."""
+    if isinstance(actor, SystemActor):
+        return True
+    return bool(
+        getattr(actor, "is_authenticated", False) and actor.has_perm("scoring.change_block")
+    )
+
+
+def ensure_can_manage_blocks(actor: Any) -> None:
+    if not can_manage_blocks(actor):
+        raise PermissionDenied(_("You may not raise or lift blocks."))
+
+
+def can_search_customers(actor: Any) -> bool:
+    return bool(
+        getattr(actor, "is_authenticated", False) and actor.has_perm("scoring.view_customer")
+    )
+
+
+def ensure_can_search_customers(actor: Any) -> None:
+    if not can_search_customers(actor):
+        raise PermissionDenied(_("You may not look up customers."))
+
+
+def ensure_can_create_customers(actor: Any) -> None:
+    """Customers come from upstream systems and the demo seeder, never from staff pages."""
+    if not isinstance(actor, SystemActor):
+        raise PermissionDenied(_("Customers are created by upstream systems only."))

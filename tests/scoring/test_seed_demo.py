@@ -1,0 +1,207 @@
+"""``manage.py seed_demo``: deterministic, realistic, idempotent, encrypted, audited."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+
+from compliance.models import AuditEntry
+from scoring import demo
+from scoring.demo import generate_customers, id_check_digit
+from scoring.models import Block, CreditLine, CreditLineState, Customer, ReasonCode
+from scoring.selectors import credit_lines_shown_but_unusable
+
+pytestmark = pytest.mark.django_db
+
+MOBILE = re.compile(r"1(3[0-9]|5[0-35-9]|8[0-9]|9[0-35-9])[0-9]{8}")
+CHINESE_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """The demo accounts get Argon2 hashes in real runs; these tests need not wait for it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _seed(**options: Any) -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out, **options)
+    return out.getvalue()
+
+
+def _snapshot() -> list[tuple[Any, ...]]:
+    """Everything the seed decides, in plain values (times excepted: they follow the clock)."""
+    rows = []
+    for customer in Customer.objects.order_by("external_id").prefetch_related(
+        "credit_lines__blocks"
+    ):
+        lines = sorted(
+            (
+                line.product,
+                line.state,
+                line.granted_limit,
+                line.usable_limit,
+                tuple(
+                    sorted(
+                        (b.reason_code, b.source, b.raised_by_label, b.lifted_at is None)
+                        for b in line.blocks.all()
+                    )
+                ),
+            )
+            for line in customer.credit_lines.all()
+        )
+        rows.append(
+            (
+                customer.external_id,
+                customer.name,
+                customer.phone,
+                customer.national_id,
+                customer.city,
+                customer.consent_financial_info,
+                tuple(lines),
+            )
+        )
+    return rows
+
+
+def _seed_and_roll_back(**options: Any) -> list[tuple[Any, ...]]:
+    """Seed into a fresh state (a savepoint), read it back, then undo it."""
+    with transaction.atomic():
+        _seed(**options)
+        snapshot = _snapshot()
+        transaction.set_rollback(True)
+    assert not Customer.objects.exists()
+    return snapshot
+
+
+def test_the_same_seed_gives_the_same_customers_byte_for_byte() -> None:
+    first = _seed_and_roll_back(customers=40, seed=7)
+    second = _seed_and_roll_back(customers=40, seed=7)
+    assert len(first) == 40
+    assert first == second
+    assert _seed_and_roll_back(customers=40, seed=8) != first
+
+
+def test_the_sqlite_path_writes_the_same_data_as_postgresql_copy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    copied = _seed_and_roll_back(customers=30, seed=11)
+    monkeypatch.setattr(demo, "_can_copy", lambda: False)  # bulk_create, as on SQLite
+    assert _seed_and_roll_back(customers=30, seed=11) == copied
+
+
+def test_a_smaller_population_is_a_prefix_of_a_larger_one() -> None:
+    small = list(generate_customers(count=20, seed=3))
+    large = list(generate_customers(count=50, seed=3))
+    assert large[:20] == small
+
+
+def test_demo_people_look_real() -> None:
+    people = list(generate_customers(count=500, seed=20261123))
+    assert len({p.phone for p in people}) == 500
+    assert len({p.national_id for p in people}) == 500
+    for person in people:
+        assert CHINESE_NAME.fullmatch(person.name), person.external_id
+        assert MOBILE.fullmatch(person.phone), person.external_id
+        assert len(person.national_id) == 18
+        assert person.national_id[17] == id_check_digit(person.national_id[:17])
+    assert len({p.city for p in people}) > 20
+
+
+def test_the_spread_covers_every_reason_code_and_state_with_most_lines_healthy() -> None:
+    people = list(generate_customers(count=2000, seed=20261123))
+    lines = [line for person in people for line in person.lines]
+    active_reasons = Counter(
+        b.reason_code for line in lines for b in line.blocks if b.lifted_ago is None
+    )
+    assert set(active_reasons) == set(ReasonCode.values)
+    assert {line.state for line in lines} == set(CreditLineState.values)
+    unusable = [
+        line
+        for line in lines
+        if line.granted > 0
+        and line.state != CreditLineState.CLOSED
+        and (line.usable == 0 or any(b.lifted_ago is None for b in line.blocks))
+    ]
+    assert 0.08 < len(unusable) / len(lines) < 0.30
+    assert any(b.lifted_ago is not None for line in lines for b in line.blocks)
+    assert any(line.usable == 0 and not line.blocks for line in unusable)
+
+
+def test_seeding_writes_history_one_audit_entry_and_prints_the_demo_accounts(
+    settings: Any,
+) -> None:
+    output = _seed(customers=60, seed=5)
+
+    assert Customer.objects.count() == 60
+    assert Customer.history.count() == 60
+    assert CreditLine.history.count() == CreditLine.objects.count() > 60
+    lifted = Block.objects.filter(lifted_at__isnull=False).count()
+    assert Block.history.count() == Block.objects.count() + lifted
+    assert set(Customer.history.values_list("history_change_reason", flat=True)) == {"seed_demo"}
+    (entry,) = AuditEntry.objects.filter(action="demo.seeded")
+    assert entry.actor is None
+    assert entry.actor_label == "system:seed_demo"
+    assert entry.data["customers"] == 60
+    assert entry.data["credit_lines"] == CreditLine.objects.count()
+    for username in ("officer", "supervisor", "auditor", "privacy", "admin"):
+        assert re.search(rf"^\s+{username}\s+\w+\s+{settings.PORTAL_DEMO_PASSWORD}$", output, re.M)
+    assert f"Credit lines shown but unusable: {credit_lines_shown_but_unusable().count()}" in output
+
+
+def test_seeded_personal_data_is_never_stored_in_plain_text() -> None:
+    _seed(customers=25, seed=9)
+    plain = list(Customer.objects.values_list("name", "phone", "national_id"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, phone, national_id FROM scoring_customer "
+            "UNION ALL SELECT name, phone, national_id FROM scoring_historicalcustomer"
+        )
+        raw = [value for row in cursor.fetchall() for value in row]
+    assert len(raw) == 25 * 3 * 2
+    assert all(value.startswith("gAAAAA") for value in raw)
+    stored = "\n".join(raw)
+    for values in plain:
+        for value in values:
+            assert value not in stored
+
+
+def test_seeding_again_with_the_same_seed_is_refused_and_changes_nothing() -> None:
+    _seed(customers=10, seed=4)
+    with pytest.raises(CommandError, match="already exist"):
+        _seed(customers=10, seed=4)
+    assert Customer.objects.count() == 10
+    assert AuditEntry.objects.filter(action="demo.seeded").count() == 1
+
+
+def test_if_empty_keeps_existing_customers_and_still_prints_the_accounts() -> None:
+    _seed(customers=10, seed=4)
+    output = _seed(customers=10, seed=99, if_empty=True)
+    assert "keeping them" in output
+    assert "officer" in output
+    assert Customer.objects.count() == 10
+
+
+def test_another_seed_adds_a_disjoint_population() -> None:
+    _seed(customers=10, seed=4)
+    _seed(customers=10, seed=5)
+    assert Customer.objects.count() == 20
+    assert Customer.objects.filter(external_id__startswith="DEMO-5-").count() == 10
+
+
+def test_an_officer_blocks_name_the_demo_officer_who_raised_them() -> None:
+    _seed(customers=400, seed=20261123)
+    by_officer = Block.objects.filter(source="officer")
+    assert by_officer.exists()
+    assert set(by_officer.values_list("raised_by__username", flat=True)) <= {
+        "officer",
+        "officer2",
+        "supervisor",
+    }
+    assert not Block.objects.exclude(source="officer").filter(raised_by__isnull=False).exists()
