@@ -165,10 +165,28 @@ def browser() -> Iterator[Any]:
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package.")
+    from django.db import connections
+
+    # Connections made before Playwright starts live in Django's thread-local slot and carry
+    # the migrated data that serialized rollback restores after each transactional test.
+    serialized = {
+        alias: getattr(connections[alias], "_test_serialized_contents", None)
+        for alias in connections
+    }
     with sync_playwright() as playwright:
+        # Playwright's sync API keeps an asyncio loop running in this thread, so from here
+        # on Django hands out connections from a context-local slot: new objects that must
+        # be given the same serialized data, or the restore would silently do nothing.
+        for alias, contents in serialized.items():
+            if contents is not None:
+                connections[alias]._test_serialized_contents = contents
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+        # The context-local connections are invisible to the test-database teardown; close
+        # them here or they would keep the test database from being dropped.
+        for alias in connections:
+            connections[alias].close()
 
 
 @pytest.fixture
@@ -185,7 +203,7 @@ def sign_in(page: Any, username: str, password: str = PASSWORD) -> None:
     page.goto("/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
 
 
 @pytest.fixture

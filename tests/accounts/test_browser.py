@@ -10,13 +10,8 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from tests.conftest import sign_in
-from tests.portal.browser import BROWSER_DB, migrated_data_for_browser_tests  # noqa: F401
 
-pytestmark = [
-    pytest.mark.browser,
-    BROWSER_DB,
-    pytest.mark.usefixtures("migrated_data_for_browser_tests"),
-]
+pytestmark = pytest.mark.browser
 
 
 def test_a_wrong_password_then_the_lockout_message_after_five_failures(

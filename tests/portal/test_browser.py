@@ -11,15 +11,8 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from tests.conftest import sign_in
-from tests.portal.browser import BROWSER_DB, migrated_data_for_browser_tests  # noqa: F401
 
-# Transactional (live server), with the migrated data (role groups) reloaded before each
-# test: see tests/portal/browser.py.
-pytestmark = [
-    pytest.mark.browser,
-    BROWSER_DB,
-    pytest.mark.usefixtures("migrated_data_for_browser_tests"),
-]
+pytestmark = pytest.mark.browser
 
 HOME = re.compile(r"^http://[^/]+/$")
 
