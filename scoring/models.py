@@ -385,3 +385,335 @@ class Block(models.Model):
     @property
     def reason_description(self) -> str:
         return reason_description(self.reason_code)
+
+
+# --- features ---------------------------------------------------------------------------------
+
+
+class CustomerFeatures(models.Model):
+    """What scorecards read about a customer, as the upstream feeds last reported it.
+
+    ``None`` means the feed has no value; a scorecard gives every characteristic a
+    "missing" bin, so a gap is scored, explained and never a crash. No personal data here:
+    only derived numbers. An assessment copies these into its own snapshot.
+    """
+
+    customer = models.OneToOneField(
+        Customer,
+        on_delete=models.PROTECT,
+        primary_key=True,
+        related_name="features",
+        verbose_name=_("customer"),
+    )
+    monthly_income = models.DecimalField(
+        _("monthly income (CNY)"), max_digits=MONEY_DIGITS, decimal_places=2, null=True
+    )
+    months_on_book = models.PositiveIntegerField(_("months on book"), null=True)
+    bureau_accounts = models.PositiveSmallIntegerField(
+        _("credit-bureau accounts on file"), null=True
+    )
+    utilisation = models.DecimalField(
+        _("credit utilisation"),
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        help_text=_("Balance over limit across reported lines; 0.35 is 35%."),
+    )
+    delinquencies_12m = models.PositiveSmallIntegerField(
+        _("delinquencies in the last 12 months"), null=True
+    )
+    device_changes_30d = models.PositiveSmallIntegerField(
+        _("device changes in the last 30 days"), null=True
+    )
+    distance_from_usual_city_km = models.PositiveIntegerField(
+        _("distance from usual city (km)"), null=True
+    )
+    identity_consistency = models.DecimalField(
+        _("identity-data consistency"),
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        help_text=_("Share of identity and income fields that agree across sources (0 to 1)."),
+    )
+    attempts_24h = models.PositiveSmallIntegerField(
+        _("payment or activation attempts in 24 hours"), null=True
+    )
+    kyc_expires_on = models.DateField(_("identity document expires on"), null=True)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("customer features")
+        verbose_name_plural = _("customer features")
+
+    def __str__(self) -> str:
+        return f"features of customer #{self.pk}"
+
+
+# --- scorecards -------------------------------------------------------------------------------
+
+
+class ScorecardStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("Active")
+    RETIRED = "retired", _("Retired")
+
+
+class ScorecardSource(models.TextChoices):
+    DEFAULT = "default", _("Shipped default")
+    FITTED = "fitted", _("Fitted from data")
+    MANUAL = "manual", _("Written by hand")
+
+
+class Scorecard(models.Model):
+    """One version of the scoring model. Immutable once activated: a change is a new version.
+
+    ``characteristics``: ``[{"key", "feature", "bins": [{"label", "min", "max", "points"}],
+    "missing_points", "reason_code"}]`` — numeric bins are half-open ``[min, max)`` with
+    ``null`` for an open end. ``limit_policy``: ``[{"min_score", "limit"}]`` (highest band
+    whose ``min_score`` the score reaches). ``block_rules``: ``[{"code", "feature", "op",
+    "value"}]`` raising reason codes. ``metrics``: AUC, KS and Gini when fitted.
+    """
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ScorecardStatus.choices, default=ScorecardStatus.DRAFT
+    )
+    is_champion = models.BooleanField(_("champion"), default=False)
+    source = models.CharField(
+        _("source"), max_length=16, choices=ScorecardSource.choices, default=ScorecardSource.MANUAL
+    )
+    base_points = models.IntegerField(_("base points"))
+    cutoff = models.IntegerField(_("cut-off score"))
+    characteristics = models.JSONField(_("characteristics"), default=list)
+    limit_policy = models.JSONField(_("limit policy"), default=list)
+    block_rules = models.JSONField(_("block rules"), default=list)
+    auto_apply = models.BooleanField(
+        _("apply recommendations automatically"),
+        default=False,
+        help_text=_("When set, a succeeded assessment may change a line as the system actor."),
+    )
+    metrics = models.JSONField(_("fit metrics"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("activated by"),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("scorecard")
+        verbose_name_plural = _("scorecards")
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_champion"], condition=Q(is_champion=True), name="scorecard_one_champion"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_champion=False) | Q(status=ScorecardStatus.ACTIVE),
+                name="scorecard_champion_is_active",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=ScorecardStatus.DRAFT) | Q(activated_at__isnull=False),
+                name="scorecard_activated_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version} {self.name}"
+
+
+# --- assessments ------------------------------------------------------------------------------
+
+
+class AssessmentStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class AssessmentTrigger(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    OFFICER = "officer", _("Officer")
+    FEEDBACK = "feedback", _("Customer feedback")
+    SIGNAL = "signal", _("Upstream signal")
+    BULK = "bulk", _("Bulk re-assessment")
+    SHADOW = "shadow", _("Challenger shadow scoring")
+
+
+class BulkJobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    CANCELLED = "cancelled", _("Cancelled")
+    FINISHED = "finished", _("Finished")
+
+
+class BulkJob(models.Model):
+    """A supervisor's re-assessment of every customer matching a filter, run in chunks."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    filters = models.JSONField(_("filters"), default=dict)
+    scorecard = models.ForeignKey(
+        Scorecard,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("scorecard"),
+        help_text=_("Empty: the champion at the time each chunk runs."),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=BulkJobStatus.choices, default=BulkJobStatus.QUEUED
+    )
+    total = models.PositiveIntegerField(_("customers"), default=0)
+    done = models.PositiveIntegerField(_("done"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("bulk re-assessment")
+        verbose_name_plural = _("bulk re-assessments")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(done__lte=models.F("total")) & Q(failed__lte=models.F("done")),
+                name="bulkjob_counts_consistent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"bulk #{self.pk}"
+
+
+class Assessment(models.Model):
+    """One run of a scorecard over one customer's features: a recommendation, explained.
+
+    The row is the job's state (``queued → running → succeeded/failed``), written by the
+    services so a lost message is found by the sweeper. ``contributions`` sum to ``score``
+    exactly (base points included); ``reason_codes`` are ranked by what each cost.
+    """
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="assessments", verbose_name=_("customer")
+    )
+    credit_line = models.ForeignKey(
+        CreditLine,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assessments",
+        verbose_name=_("credit line"),
+    )
+    scorecard = models.ForeignKey(
+        Scorecard,
+        on_delete=models.PROTECT,
+        related_name="assessments",
+        verbose_name=_("scorecard"),
+    )
+    bulk_job = models.ForeignKey(
+        BulkJob,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assessments",
+        verbose_name=_("bulk re-assessment"),
+    )
+    trigger = models.CharField(_("trigger"), max_length=16, choices=AssessmentTrigger.choices)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=AssessmentStatus.choices,
+        default=AssessmentStatus.QUEUED,
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_by_label = models.CharField(_("requested by (name)"), max_length=150, blank=True)
+    features = models.JSONField(_("feature snapshot"), default=dict, blank=True)
+    score = models.IntegerField(_("score"), null=True, blank=True)
+    cutoff = models.IntegerField(_("cut-off"), null=True, blank=True)
+    recommended_limit = models.DecimalField(
+        _("recommended limit"),
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        null=True,
+        blank=True,
+    )
+    contributions = models.JSONField(_("contributions"), default=list, blank=True)
+    rule_hits = models.JSONField(_("rule hits"), default=list, blank=True)
+    reason_codes = models.JSONField(_("reason codes"), default=list, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    queued_at = models.DateTimeField(_("queued"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in AssessmentStatus]),
+                name="assessment_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=AssessmentStatus.SUCCEEDED)
+                | (Q(score__isnull=False) & Q(finished_at__isnull=False)),
+                name="assessment_succeeded_has_score",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-queued_at"], name="assessment_customer_recent"),
+            # The sweeper's probe: unfinished jobs by age.
+            models.Index(
+                fields=["status", "queued_at"],
+                condition=Q(status__in=[AssessmentStatus.QUEUED, AssessmentStatus.RUNNING]),
+                name="assessment_unfinished_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"assessment #{self.pk}"
