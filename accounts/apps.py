@@ -6,3 +6,12 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from axes.signals import user_locked_out
+
+        from accounts.receivers import audit_lockout
+
+        # django-axes decides lockouts inside its backend; its signal is the only place to
+        # learn of one. The receiver just hands over to the service.
+        user_locked_out.connect(audit_lockout, dispatch_uid="accounts.audit_lockout")

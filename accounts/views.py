@@ -10,8 +10,9 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from accounts import services
 from accounts.forms import SignInForm
-from accounts.security import clear_failed_sign_ins
+from accounts.security import clear_failed_sign_ins, client_ip_address
 
 # Session key holding the time of the sign-in before this one (ISO 8601, UTC), for the home page.
 PREVIOUS_SIGN_IN_SESSION_KEY = "accounts.previous_sign_in"
@@ -30,7 +31,14 @@ class SignInView(auth_views.LoginView):
         self.request.session[PREVIOUS_SIGN_IN_SESSION_KEY] = (
             previous.isoformat() if previous else None
         )
+        services.session_signed_in(actor=user, ip_address=client_ip_address(self.request))
         return response
+
+    def form_invalid(self, form: SignInForm) -> HttpResponse:  # type: ignore[override]
+        username = form.data.get("username", "").strip()
+        if username and form.data.get("password"):  # an attempt, not an empty submit
+            services.sign_in_failed(username=username, ip_address=client_ip_address(self.request))
+        return super().form_invalid(form)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -43,6 +51,8 @@ class SignOutView(auth_views.LogoutView):
     """POST only (Django's LogoutView refuses GET with 405): a link cannot sign anyone out."""
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            services.session_signed_out(actor=request.user, ip_address=client_ip_address(request))
         response = super().post(request, *args, **kwargs)
         messages.success(request, _("You have signed out."))
         return response

@@ -6,7 +6,7 @@ The home page shows the same items as cards, with one line on what each section 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
@@ -89,6 +89,15 @@ def navigation_for(user: Any, current_path: str) -> list[NavLink]:
             # menu rather than break every page. The navigation tests catch it.
             logger.warning("navigation: no URL named %s", item.url_name)
             continue
-        active = current_path == url if url == "/" else current_path.startswith(url)
-        links.append(NavLink(item.key, url, item.label, item.description, active))
+        links.append(NavLink(item.key, url, item.label, item.description, active=False))
+    # The current section is the item with the longest URL that prefixes the path, so
+    # /compliance/audit/verify/ marks "Chain verification", not "Audit log" as well.
+    matching = [
+        link
+        for link in links
+        if current_path == link.url or (link.url != "/" and current_path.startswith(link.url))
+    ]
+    if matching:
+        current = max(matching, key=lambda link: len(link.url))
+        links = [replace(link, active=link is current) for link in links]
     return links

@@ -72,3 +72,19 @@ def test_the_navigation_is_in_chinese_after_switching_language(
     client.force_login(auditor)
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
     assert nav_labels(client.get("/")) == ["首页", "授信额度", "客户", "审计日志", "审计链校验"]
+
+
+def test_only_the_most_specific_section_is_marked_current(client: Client, auditor: User) -> None:
+    client.force_login(auditor)
+
+    response = client.get("/compliance/audit/verify/")
+
+    current = [link.label for link in response.context["nav_items"] if link.active]
+    assert [str(label) for label in current] == ["Chain verification"]
+
+
+def test_the_admin_sign_in_goes_through_the_portals_sign_in_page(client: Client) -> None:
+    response = client.get("/admin/login/?next=/admin/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/admin/"

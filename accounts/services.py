@@ -1,0 +1,47 @@
+"""Sign-in events for the audit log (PIPL Art. 51: who got into the system, and who tried).
+
+Only staff accounts and addresses are recorded. A failed attempt names the account only
+when it exists: whatever else was typed into the username box (sometimes a password)
+stays out of the append-only log.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from accounts.models import User
+from compliance.audit import SystemActor, audit_record
+
+SIGN_IN = SystemActor("sign-in")
+
+
+@transaction.atomic
+def session_signed_in(*, actor: User, ip_address: str | None) -> None:
+    audit_record(actor=actor, action="auth.signed_in", target=actor, data={"ip": ip_address})
+
+
+@transaction.atomic
+def session_signed_out(*, actor: User, ip_address: str | None) -> None:
+    audit_record(actor=actor, action="auth.signed_out", target=actor, data={"ip": ip_address})
+
+
+@transaction.atomic
+def sign_in_failed(*, username: str, ip_address: str | None) -> None:
+    account = User.objects.filter(username=username).first()
+    audit_record(
+        actor=SIGN_IN,
+        action="auth.sign_in_failed",
+        target=account,
+        data={"ip": ip_address, "known_account": account is not None},
+    )
+
+
+@transaction.atomic
+def sign_in_locked_out(*, username: str | None, ip_address: str | None) -> None:
+    account = User.objects.filter(username=username).first() if username else None
+    audit_record(
+        actor=SIGN_IN,
+        action="auth.locked_out",
+        target=account,
+        data={"ip": ip_address, "known_account": account is not None},
+    )
