@@ -75,5 +75,5 @@ clean:
 serve: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py collectstatic --noinput
+	$(BIN)/python manage.py collectstatic --noinput --ignore datasets
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start

@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -210,7 +211,29 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Shanghai"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# Bulk re-assessment has a queue of its own, so an officer's single re-run never waits
+# behind a 100,000-customer job. Workers consume both (the Procfile runs one for each).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "scoring.tasks.bulk_job_plan": {"queue": "bulk"},
+    "scoring.tasks.bulk_chunk_run": {"queue": "bulk"},
+}
+WORKER_QUEUES = "celery,bulk"
+
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Walk the whole audit chain nightly; the auditor's page shows the last result.
+    "compliance-audit-chain-verify": {
+        "task": "compliance.tasks.audit_chain_verify_scheduled",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    # Re-send lost assessment messages, reset assessments whose worker died, re-plan
+    # stalled bulk re-assessments (scoring.jobs.assessments_sweep).
+    "scoring-assessments-sweep": {
+        "task": "scoring.tasks.assessments_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+}
 
 # --- security -------------------------------------------------------------------------
 
@@ -322,7 +345,12 @@ USE_TZ = True
 STATIC_URL = "static/"
 # collectstatic target in production; locally WhiteNoise serves straight from the finders.
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "static")) if PRODUCTION else None
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    # plotly's JS, served from the installed package (charts render without a network and
+    # nothing is copied into the repository): {% static 'vendor/plotly/plotly.min.js' %}.
+    ("vendor/plotly", Path(str(__import__("plotly").__file__)).parent / "package_data"),
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -338,9 +366,11 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 # --- API ----------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate challenge makes a missing credential a 401 (the
+    # contract), where session-first would answer 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

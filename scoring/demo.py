@@ -41,6 +41,7 @@ from scoring.models import (
     CreditLine,
     CreditLineState,
     Customer,
+    CustomerFeatures,
     Product,
     ReasonCode,
     personal_hashes,
@@ -216,6 +217,26 @@ class DemoLine:
 
 
 @dataclass(frozen=True)
+class DemoFeatures:
+    """What the upstream feeds report about a customer (``None``: the feed has nothing).
+
+    Exact types: money in whole yuan, shares in basis points or per mille, the KYC expiry
+    as days from the seeding day (negative: expired), so equality is exact.
+    """
+
+    monthly_income: int | None
+    months_on_book: int | None
+    bureau_accounts: int | None
+    utilisation_bp: int | None  # 3500 is 35%
+    delinquencies_12m: int | None
+    device_changes_30d: int | None
+    distance_km: int | None
+    identity_permille: int | None  # 985 is 0.985
+    attempts_24h: int | None
+    kyc_expires_in_days: int | None
+
+
+@dataclass(frozen=True)
 class DemoCustomer:
     external_id: str
     name: str
@@ -227,6 +248,7 @@ class DemoCustomer:
     consent_ago: int | None
     withdrawn_ago: int | None
     lines: tuple[DemoLine, ...] = field(default=())
+    features: DemoFeatures | None = None
 
 
 def external_id_prefix(seed: int) -> str:
@@ -241,6 +263,9 @@ class _Generator:
         self.prefix = external_id_prefix(seed)
         self.phones: set[str] = set()
         self.id_numbers: set[str] = set()
+        # Features draw from their own stream, so the people, lines and blocks of a seed
+        # stay what they were before features existed.
+        self.feature_rng = random.Random(f"features:{seed}")  # noqa: S311 -- demo data
 
     def choice(self, pairs: Sequence[tuple[Any, int]]) -> Any:
         return self.rng.choices([v for v, _ in pairs], weights=[w for _, w in pairs])[0]
@@ -349,6 +374,11 @@ class _Generator:
             line["blocks"].append(self.block(reason, line["opened_ago"]))
 
         consent_ago = rng.randrange(created_ago - DAY, created_ago) if consent_given else None
+        active_reasons = {
+            b.reason_code for ln in lines for b in ln["blocks"] if b.lifted_ago is None
+        }
+        if story < 0.20 and open_lines:
+            active_reasons.add(reason)  # a score cut to zero without a block still scores low
         withdrawn_ago = rng.randrange(DAY, 20 * DAY) if withdrawn else None
         return DemoCustomer(
             external_id=f"{self.prefix}{index:07d}",
@@ -371,6 +401,63 @@ class _Generator:
                 )
                 for ln in lines
             ),
+            features=self.features(active_reasons, created_ago),
+        )
+
+    def features(self, reasons: set[str], created_ago: int) -> DemoFeatures:
+        """Features consistent with the customer's active block causes: a customer blocked
+        for DEVICE_ANOMALY has many device changes, a thin file has no bureau accounts, a
+        score below cut-off has low income, high utilisation and delinquencies. Healthy
+        customers stay inside every block rule of the default scorecard."""
+        rng = self.feature_rng
+
+        def sometimes_missing(value: int, rate: float) -> int | None:
+            return None if rng.random() < rate else value
+
+        income = sometimes_missing(int(rng.lognormvariate(9.0, 0.5)) // 100 * 100, 0.02)
+        months = sometimes_missing(created_ago // (30 * DAY) + rng.randrange(0, 24), 0.01)
+        bureau: int | None = rng.choices(
+            (1, 2, 3, 4, 5, 6, 8), weights=(8, 15, 20, 20, 15, 12, 10)
+        )[0]
+        utilisation = sometimes_missing(int(rng.betavariate(2, 4) * 10_000), 0.03)
+        delinquencies = sometimes_missing(
+            rng.choices((0, 1, 2, 3), weights=(85, 10, 4, 1))[0], 0.02
+        )
+        devices = sometimes_missing(rng.choices((0, 1, 2), weights=(70, 25, 5))[0], 0.02)
+        distance = sometimes_missing(min(int(rng.expovariate(1 / 40)), 1400), 0.03)
+        identity = sometimes_missing(rng.randrange(930, 1001), 0.01)
+        attempts = sometimes_missing(
+            rng.choices((0, 1, 2, 3, 4), weights=(40, 30, 15, 10, 5))[0], 0.02
+        )
+        kyc = sometimes_missing(rng.randrange(60, 3650), 0.01)
+
+        if ReasonCode.SCORE_BELOW_CUTOFF in reasons:
+            income = rng.randrange(15, 40) * 100
+            utilisation = rng.randrange(8500, 10_000)
+            delinquencies = rng.randrange(2, 6)
+        if ReasonCode.THIN_FILE in reasons:
+            bureau = 0 if rng.random() < 0.5 else None
+        if ReasonCode.DEVICE_ANOMALY in reasons:
+            devices = rng.randrange(4, 10)
+        if ReasonCode.GEO_ANOMALY in reasons:
+            distance = rng.randrange(1500, 3500)
+        if ReasonCode.VELOCITY in reasons:
+            attempts = rng.randrange(6, 16)
+        if ReasonCode.DATA_MISMATCH in reasons:
+            identity = rng.randrange(350, 600)
+        if ReasonCode.KYC_EXPIRED in reasons:
+            kyc = -rng.randrange(1, 400)
+        return DemoFeatures(
+            monthly_income=income,
+            months_on_book=months,
+            bureau_accounts=bureau,
+            utilisation_bp=utilisation,
+            delinquencies_12m=delinquencies,
+            device_changes_30d=devices,
+            distance_km=distance,
+            identity_permille=identity,
+            attempts_24h=attempts,
+            kyc_expires_in_days=kyc,
         )
 
     def _make_unusable(self, line: dict[str, Any], reason: str) -> None:
@@ -405,6 +492,7 @@ def generate_customers(*, count: int, seed: int) -> Iterator[DemoCustomer]:
 @dataclass
 class DemoSeedResult:
     customers: int = 0
+    features: int = 0
     credit_lines: int = 0
     blocks: int = 0
     active_blocks: int = 0
@@ -415,6 +503,7 @@ class DemoSeedResult:
         return {
             "seed": seed,
             "customers": self.customers,
+            "features": self.features,
             "credit_lines": self.credit_lines,
             "blocks": self.blocks,
             "active_blocks": self.active_blocks,
@@ -500,6 +589,31 @@ def _history(row: Row, *, when: datetime, kind: str, user_id: int | None, reason
     }
 
 
+def _feature_row(features: DemoFeatures, *, customer_id: int, now: datetime) -> Row:
+    def scaled(value: int | None, places: int) -> Decimal | None:
+        return None if value is None else Decimal(value).scaleb(-places)
+
+    today = timezone.localdate(now)
+    return {
+        "customer_id": customer_id,
+        "monthly_income": scaled(features.monthly_income, 0),
+        "months_on_book": features.months_on_book,
+        "bureau_accounts": features.bureau_accounts,
+        "utilisation": scaled(features.utilisation_bp, 4),
+        "delinquencies_12m": features.delinquencies_12m,
+        "device_changes_30d": features.device_changes_30d,
+        "distance_from_usual_city_km": features.distance_km,
+        "identity_consistency": scaled(features.identity_permille, 3),
+        "attempts_24h": features.attempts_24h,
+        "kyc_expires_on": (
+            today + timedelta(days=features.kyc_expires_in_days)
+            if features.kyc_expires_in_days is not None
+            else None
+        ),
+        "updated_at": now,
+    }
+
+
 def demo_write(
     *,
     customers: int,
@@ -521,6 +635,7 @@ def demo_write(
     customer_history = Customer.history.model
     line_history = CreditLine.history.model
     block_history = Block.history.model
+    features_history = CustomerFeatures.history.model
 
     def ago(seconds: int) -> datetime:
         return now - timedelta(seconds=seconds)
@@ -564,6 +679,22 @@ def demo_write(
             ],
             ids=False,
         )
+
+        feature_rows = [
+            _feature_row(demo.features, customer_id=customer_id, now=now)
+            for demo, customer_id in zip(batch, customer_ids, strict=True)
+            if demo.features is not None
+        ]
+        writer.insert(CustomerFeatures, feature_rows, ids=False)
+        writer.insert(
+            features_history,
+            [
+                _history(row, when=now, kind="+", user_id=None, reason=CHANGE_REASON)
+                for row in feature_rows
+            ],
+            ids=False,
+        )
+        result.features += len(feature_rows)
 
         line_rows: list[Row] = []
         line_blocks: list[tuple[DemoBlock, ...]] = []

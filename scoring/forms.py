@@ -7,7 +7,14 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from scoring.models import CreditLineState, Product, ReasonCode
+from scoring.models import (
+    BlockSource,
+    CreditLineState,
+    Product,
+    ReasonCode,
+    Scorecard,
+    ScorecardStatus,
+)
 from scoring.selectors import classify_search_term
 
 _OPEN_STATES = [(s.value, s.label) for s in CreditLineState if s != CreditLineState.CLOSED]
@@ -61,3 +68,63 @@ class CustomerSearchForm(forms.Form):
                 code="unrecognised",
             )
         return term
+
+
+# --- bulk re-assessment -----------------------------------------------------------------------
+
+
+class BulkJobForm(forms.Form):
+    """The filter of a bulk re-assessment. Every field is optional; all given must match.
+    ``scoring.jobs.bulk_filters_clean`` validates again (the API goes straight there)."""
+
+    reason_code = forms.ChoiceField(
+        label=_("Active block for"),
+        choices=[("", _("Any reason")), *ReasonCode.choices],
+        required=False,
+    )
+    block_source = forms.ChoiceField(
+        label=_("Block raised by"),
+        choices=[("", _("Any source")), *BlockSource.choices],
+        required=False,
+    )
+    city = forms.CharField(label=_("City"), max_length=64, required=False)
+    product = forms.ChoiceField(
+        label=_("Product"), choices=[("", _("Any product")), *Product.choices], required=False
+    )
+    scorecard_version = forms.IntegerField(
+        label=_("Latest assessment used scorecard version"), min_value=1, required=False
+    )
+    assessed_before = forms.DateField(
+        label=_("Not assessed since"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Customers never assessed are included."),
+    )
+    scorecard = forms.ModelChoiceField(
+        label=_("Score with"),
+        queryset=Scorecard.objects.filter(status=ScorecardStatus.ACTIVE).order_by("-version"),
+        required=False,
+        empty_label=_("The champion scorecard"),
+    )
+
+    def filters(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data.pop("scorecard", None)
+        return {key: value for key, value in data.items() if value not in (None, "")}
+
+    def scorecard_id(self) -> int | None:
+        scorecard = self.cleaned_data.get("scorecard")
+        return scorecard.pk if scorecard is not None else None
+
+
+class ShadowCompareForm(forms.Form):
+    """How many customers to shadow-score, and the seed that picks them."""
+
+    sample_size = forms.IntegerField(
+        label=_("Customers in the sample"), min_value=1, max_value=20_000, initial=1000
+    )
+    seed = forms.IntegerField(
+        label=_("Sample seed"),
+        initial=1,
+        help_text=_("The same seed picks the same customers."),
+    )

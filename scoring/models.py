@@ -8,9 +8,12 @@ Display values are masked (``masked_*``); plain values leave only through the re
 
 from __future__ import annotations
 
+import functools
+import operator
 from decimal import Decimal
 from typing import Any
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -466,6 +469,23 @@ class ScorecardSource(models.TextChoices):
     MANUAL = "manual", _("Written by hand")
 
 
+# The columns an activated scorecard may never change (see Scorecard.Meta.triggers).
+SCORECARD_CONTENT_FIELDS: tuple[str, ...] = (
+    "version",
+    "name",
+    "base_points",
+    "cutoff",
+    "characteristics",
+    "limit_policy",
+    "block_rules",
+    "auto_apply",
+    "activated_by",
+)
+# ``activated_at`` may not be cleared either (that would make the version editable again).
+# Its value is not compared: Django's serializer keeps milliseconds only, so the test
+# harness's serialized rollback re-saves an activated row with a slightly different time.
+
+
 class Scorecard(models.Model):
     """One version of the scoring model. Immutable once activated: a change is a new version.
 
@@ -522,6 +542,30 @@ class Scorecard(models.Model):
         verbose_name = _("scorecard")
         verbose_name_plural = _("scorecards")
         ordering = ["-version"]
+        permissions = [("activate_scorecard", _("Can activate a scorecard version"))]
+        # Immutable once activated: the database refuses to change the content (and the
+        # activation stamp) of a version that has been active, or to delete it. Status and
+        # champion flag still change (activation of another version, retirement).
+        triggers = [
+            pgtrigger.Protect(
+                name="scorecard_immutable_once_active",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(old__activated_at__isnull=False)
+                & functools.reduce(
+                    operator.or_,
+                    (
+                        pgtrigger.Q(**{f"old__{column}__df": pgtrigger.F(f"new__{column}")})
+                        for column in SCORECARD_CONTENT_FIELDS
+                    ),
+                    pgtrigger.Q(new__activated_at__isnull=True),
+                ),
+            ),
+            pgtrigger.Protect(
+                name="scorecard_active_undeletable",
+                operation=pgtrigger.Delete,
+                condition=pgtrigger.Q(old__activated_at__isnull=False),
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["is_champion"], condition=Q(is_champion=True), name="scorecard_one_champion"
@@ -703,6 +747,12 @@ class Assessment(models.Model):
                 condition=~Q(status=AssessmentStatus.SUCCEEDED)
                 | (Q(score__isnull=False) & Q(finished_at__isnull=False)),
                 name="assessment_succeeded_has_score",
+            ),
+            # A bulk job assesses each customer once, however often a chunk is delivered.
+            models.UniqueConstraint(
+                fields=["bulk_job", "customer"],
+                condition=Q(bulk_job__isnull=False),
+                name="assessment_once_per_bulk_job",
             ),
         ]
         indexes = [

@@ -6,12 +6,24 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from datetime import date, datetime, time
+from typing import Any, Literal
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from compliance.crypto import keyed_hash
-from scoring.models import Block, CreditLine, Customer
+from scoring.models import (
+    Assessment,
+    AssessmentStatus,
+    Block,
+    BulkJob,
+    BulkJobStatus,
+    CreditLine,
+    CreditLineState,
+    Customer,
+    Scorecard,
+)
 
 # "About N": never count a large table exactly on a page load; count up to the cap.
 COUNT_CAP = 1000
@@ -194,3 +206,173 @@ def customers_matching(*, kind: SearchKind, value: str, limit: int = 20) -> list
     elif kind == "id_number":
         match |= Q(national_id_hash=keyed_hash(value, kind="id_number"))
     return list(Customer.objects.filter(match).order_by("pk").values_list("pk", flat=True)[:limit])
+
+
+# --- assessments and bulk re-assessments (jobs) -----------------------------------------------
+
+# How many failed assessments a bulk job's progress lists (the rest are counted).
+BULK_FAILURES_SHOWN = 50
+
+
+def champion_scorecard() -> Scorecard | None:
+    return Scorecard.objects.filter(is_champion=True).first()
+
+
+def assessment_detail(*, assessment_id: int) -> Assessment:
+    """One assessment with what its detail views show, in one query (``DoesNotExist``).
+
+    The customer is loaded for the masked name only; the ID number is never loaded.
+    """
+    return (
+        Assessment.objects.select_related("customer", "scorecard")
+        .only(
+            *(f.name for f in Assessment._meta.concrete_fields),
+            "customer__id",
+            "customer__external_id",
+            "customer__name",
+            "scorecard__id",
+            "scorecard__version",
+            "scorecard__name",
+        )
+        .get(pk=assessment_id)
+    )
+
+
+def assessment_in_flight(*, customer_id: int) -> Assessment | None:
+    """The customer's queued or running single assessment (not part of a bulk job), if any."""
+    return (
+        Assessment.objects.filter(
+            customer_id=customer_id,
+            bulk_job__isnull=True,
+            status__in=[AssessmentStatus.QUEUED, AssessmentStatus.RUNNING],
+        )
+        .order_by("-queued_at", "-pk")
+        .first()
+    )
+
+
+def bulk_job_customers(filters: dict[str, Any]) -> QuerySet[Customer]:
+    """Customers a bulk re-assessment with these (already validated) filters covers.
+
+    Only customers with active consent: an assessment never runs without it.
+
+    - ``reason_code`` / ``block_source``: an active block with that reason and/or source
+      (both on the same block when both are given);
+    - ``city``; ``product``: a line of that product that is not closed;
+    - ``scorecard_version``: the latest succeeded assessment used that version;
+    - ``assessed_before`` (a date, Asia/Shanghai): no succeeded assessment finished on or
+      after that day (customers never assessed are included: they are the stalest).
+    """
+    customers = Customer.objects.filter(
+        consent_financial_info=True, consent_withdrawn_at__isnull=True
+    )
+    block_match: dict[str, Any] = {}
+    if filters.get("reason_code"):
+        block_match["reason_code"] = filters["reason_code"]
+    if filters.get("block_source"):
+        block_match["source"] = filters["block_source"]
+    if block_match:
+        customers = customers.filter(
+            Exists(
+                Block.objects.active().filter(credit_line__customer=OuterRef("pk"), **block_match)
+            )
+        )
+    if filters.get("city"):
+        customers = customers.filter(city=filters["city"])
+    if filters.get("product"):
+        customers = customers.filter(
+            Exists(
+                CreditLine.objects.filter(
+                    customer=OuterRef("pk"), product=filters["product"]
+                ).exclude(state=CreditLineState.CLOSED)
+            )
+        )
+    if filters.get("scorecard_version") is not None:
+        latest_version = Subquery(
+            Assessment.objects.filter(customer=OuterRef("pk"), status=AssessmentStatus.SUCCEEDED)
+            .order_by("-finished_at", "-pk")
+            .values("scorecard__version")[:1]
+        )
+        customers = customers.annotate(latest_version=latest_version).filter(
+            latest_version=filters["scorecard_version"]
+        )
+    if filters.get("assessed_before"):
+        day = filters["assessed_before"]
+        if isinstance(day, str):
+            day = date.fromisoformat(day)
+        since = timezone.make_aware(datetime.combine(day, time.min))
+        customers = customers.exclude(
+            Exists(
+                Assessment.objects.filter(
+                    customer=OuterRef("pk"),
+                    status=AssessmentStatus.SUCCEEDED,
+                    finished_at__gte=since,
+                )
+            )
+        )
+    return customers
+
+
+def bulk_job_remaining_customer_ids(*, job: BulkJob) -> list[int]:
+    """Ids (ascending) of the customers of the job's filter without an assessment in it."""
+    return list(
+        bulk_job_customers(job.filters)
+        .exclude(Exists(Assessment.objects.filter(bulk_job=job, customer=OuterRef("pk"))))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def bulk_job_assessed_customer_ids(*, job_id: int, customer_ids: Sequence[int]) -> set[int]:
+    return set(
+        Assessment.objects.filter(
+            bulk_job_id=job_id, customer_id__in=list(customer_ids)
+        ).values_list("customer_id", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class BulkJobFailure:
+    assessment_id: int
+    customer_id: int
+    error: str
+
+
+@dataclass(frozen=True)
+class BulkJobProgress:
+    job: BulkJob
+    percent: int
+    failures: list[BulkJobFailure]
+
+    @property
+    def is_active(self) -> bool:
+        """Still moving (the progress page keeps polling)."""
+        return self.job.status in {BulkJobStatus.QUEUED, BulkJobStatus.RUNNING}
+
+
+def bulk_job_progress(*, job_id: int) -> BulkJobProgress:
+    """A bulk job's counts and its first failures: two queries (``DoesNotExist``)."""
+    job = BulkJob.objects.select_related("requested_by", "scorecard").get(pk=job_id)
+    if job.total:
+        percent = job.done * 100 // job.total
+    else:
+        percent = 100 if job.status == BulkJobStatus.FINISHED else 0
+    failures = (
+        [
+            BulkJobFailure(assessment_id=a_id, customer_id=c_id, error=error)
+            for a_id, c_id, error in Assessment.objects.filter(
+                bulk_job_id=job_id, status=AssessmentStatus.FAILED
+            )
+            .order_by("pk")
+            .values_list("pk", "customer_id", "error")[:BULK_FAILURES_SHOWN]
+        ]
+        if job.failed
+        else []
+    )
+    return BulkJobProgress(job=job, percent=percent, failures=failures)
+
+
+def bulk_jobs_recent(*, limit: int = 50) -> list[BulkJob]:
+    return list(
+        BulkJob.objects.select_related("requested_by").order_by("-created_at", "-pk")[:limit]
+    )

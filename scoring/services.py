@@ -8,12 +8,16 @@ because the audit log is append-only and must never hold personal data.
 
 from __future__ import annotations
 
+import random
+from bisect import bisect_left
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +25,14 @@ from accounts.models import User
 from compliance.audit import SystemActor, audit_record
 from compliance.masking import mask
 from portal.errors import Conflict
+from scoring.engine import (
+    APPROVE,
+    compile_scorecard,
+    features_snapshots,
+    validate_scorecard,
+    validate_spec,
+)
+from scoring.engine import score as engine_score
 from scoring.models import (
     Block,
     BlockSource,
@@ -28,6 +40,9 @@ from scoring.models import (
     CreditLineState,
     Customer,
     ReasonCode,
+    Scorecard,
+    ScorecardSource,
+    ScorecardStatus,
 )
 from scoring.permissions import (
     ensure_can_create_customers,
@@ -324,3 +339,431 @@ def customer_search(*, actor: User, term: str) -> CustomerSearchResult:
     )
     masked = value if kind == "external_id" else mask(kind, value)
     return CustomerSearchResult(kind=kind, masked_term=masked, customers=customers_with_lines(ids))
+
+
+# --- scorecards -------------------------------------------------------------------------------
+#
+# A scorecard version is written once as a draft and never edited after activation (the
+# database refuses it too, see Scorecard.Meta.triggers). Activation makes one version the
+# single champion; the previous champion stays active (not champion), so it can still be
+# shadow-compared or promoted back (a rollback is an activation too, audited the same way).
+
+SCORECARD_EDITABLE_FIELDS: frozenset[str] = frozenset(
+    {
+        "name",
+        "description",
+        "base_points",
+        "cutoff",
+        "characteristics",
+        "limit_policy",
+        "block_rules",
+        "auto_apply",
+    }
+)
+
+
+def _ensure_can_author_scorecards(actor: Actor) -> None:
+    if isinstance(actor, SystemActor):
+        return
+    if not (actor.is_authenticated and actor.has_perm("scoring.add_scorecard")):
+        raise PermissionDenied(_("You may not create scorecard versions."))
+
+
+def _ensure_can_activate_scorecards(actor: Actor) -> None:
+    if isinstance(actor, SystemActor) or not (
+        actor.is_authenticated and actor.has_perm("scoring.activate_scorecard")
+    ):
+        raise PermissionDenied(_("Only a supervisor may activate a scorecard version."))
+
+
+def _save_scorecard(scorecard: Scorecard, *, actor: Actor, reason: str, **kwargs: Any) -> None:
+    scorecard._history_user = _history_user(actor)  # type: ignore[attr-defined]
+    scorecard._change_reason = reason[:CHANGE_REASON_MAX_LENGTH]  # type: ignore[attr-defined]
+    scorecard.save(**kwargs)
+
+
+def _scorecard_create(
+    *,
+    actor: Actor,
+    fields: dict[str, Any],
+    source: str,
+    metrics: dict[str, Any] | None,
+    based_on: int | None,
+) -> Scorecard:
+    unknown = set(fields) - SCORECARD_EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError(
+            _("These scorecard fields cannot be set: %(fields)s.")
+            % {"fields": ", ".join(sorted(unknown))},
+            code="unknown_field",
+        )
+    if not str(fields.get("name", "")).strip():
+        raise ValidationError(_("Give the scorecard version a name."), code="name")
+    validate_spec(
+        base_points=fields.get("base_points"),
+        cutoff=fields.get("cutoff"),
+        characteristics=fields.get("characteristics"),
+        limit_policy=fields.get("limit_policy"),
+        block_rules=fields.get("block_rules"),
+    )
+    if source not in ScorecardSource.values:
+        raise ValidationError(_("Unknown scorecard source."), code="source")
+    # Versions are numbered in order; the unique index refuses a concurrent duplicate.
+    latest = Scorecard.objects.aggregate(latest=Max("version"))["latest"] or 0
+    scorecard = Scorecard(
+        version=latest + 1,
+        status=ScorecardStatus.DRAFT,
+        source=source,
+        metrics=metrics or {},
+        created_by=_history_user(actor),
+        **fields,
+    )
+    scorecard.full_clean(exclude=["characteristics", "limit_policy", "block_rules", "metrics"])
+    _save_scorecard(scorecard, actor=actor, reason=_change_reason("scorecard.created", actor))
+    audit_record(
+        actor=actor,
+        action="scorecard.created",
+        target=scorecard,
+        data={
+            "version": scorecard.version,
+            "source": source,
+            "based_on_version": based_on,
+            "metrics": {k: str(v) for k, v in (metrics or {}).items()},
+        },
+    )
+    return scorecard
+
+
+@transaction.atomic
+def scorecard_create_draft(
+    *,
+    actor: Actor,
+    name: str,
+    base_points: int,
+    cutoff: int,
+    characteristics: list[dict[str, Any]],
+    limit_policy: list[dict[str, Any]],
+    block_rules: list[dict[str, Any]],
+    description: str = "",
+    auto_apply: bool = False,
+    source: str = ScorecardSource.MANUAL,
+    metrics: dict[str, Any] | None = None,
+) -> Scorecard:
+    """A new draft version (the next version number), validated and audited.
+
+    Raises ``PermissionDenied`` without ``scoring.add_scorecard`` and ``ValidationError``
+    naming every problem in the spec (see ``scoring.engine.validate_spec``).
+    """
+    _ensure_can_author_scorecards(actor)
+    return _scorecard_create(
+        actor=actor,
+        fields={
+            "name": name,
+            "description": description,
+            "base_points": base_points,
+            "cutoff": cutoff,
+            "characteristics": characteristics,
+            "limit_policy": limit_policy,
+            "block_rules": block_rules,
+            "auto_apply": auto_apply,
+        },
+        source=source,
+        metrics=metrics,
+        based_on=None,
+    )
+
+
+@transaction.atomic
+def scorecard_new_version_from(
+    *, actor: Actor, scorecard_id: int, changes: Mapping[str, Any]
+) -> Scorecard:
+    """A draft copy of a version with ``changes`` applied: how an active scorecard changes."""
+    _ensure_can_author_scorecards(actor)
+    base = Scorecard.objects.get(pk=scorecard_id)
+    fields = {name: getattr(base, name) for name in SCORECARD_EDITABLE_FIELDS}
+    fields.update(changes)
+    if "name" not in changes:
+        fields["name"] = base.name
+    return _scorecard_create(
+        actor=actor,
+        fields=fields,
+        source=ScorecardSource.MANUAL,
+        metrics=None,
+        based_on=base.version,
+    )
+
+
+@transaction.atomic
+def scorecard_update_draft(
+    *, actor: Actor, scorecard_id: int, changes: Mapping[str, Any]
+) -> Scorecard:
+    """Edit a draft. A version that has been activated is refused with a ``Conflict``
+    (it is immutable: create a new version from it instead)."""
+    _ensure_can_author_scorecards(actor)
+    scorecard = Scorecard.objects.select_for_update().get(pk=scorecard_id)
+    if scorecard.activated_at is not None or scorecard.status != ScorecardStatus.DRAFT:
+        raise Conflict(
+            _(
+                "Version %(version)d has been activated and can no longer be changed. "
+                "Create a new version from it instead."
+            )
+            % {"version": scorecard.version},
+            code="immutable",
+        )
+    unknown = set(changes) - SCORECARD_EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError(
+            _("These scorecard fields cannot be set: %(fields)s.")
+            % {"fields": ", ".join(sorted(unknown))},
+            code="unknown_field",
+        )
+    for name, value in changes.items():
+        setattr(scorecard, name, value)
+    validate_scorecard(scorecard)
+    _save_scorecard(scorecard, actor=actor, reason=_change_reason("scorecard.edited", actor))
+    audit_record(
+        actor=actor,
+        action="scorecard.edited",
+        target=scorecard,
+        data={"version": scorecard.version, "fields": sorted(changes)},
+    )
+    return scorecard
+
+
+@transaction.atomic
+def scorecard_activate(*, actor: User, scorecard_id: int) -> Scorecard:
+    """Make a version the single champion (supervisors, ``scoring.activate_scorecard``).
+
+    A draft is validated, stamped (``activated_at``/``activated_by``: from then on it is
+    immutable) and becomes active; an active non-champion (an earlier champion) is promoted
+    back. The previous champion stays active, no longer champion. Both rows are locked
+    (``select_for_update``, in id order) so two activations never leave two champions; the
+    unique index on the champion flag is the last line of defence. Audited as
+    ``scorecard.activated`` with the previous and the new version.
+
+    Raises ``PermissionDenied``, ``ValidationError`` for an unsound spec, ``Conflict`` for
+    the current champion or a retired version, and ``Scorecard.DoesNotExist``.
+    """
+    _ensure_can_activate_scorecards(actor)
+    rows = list(
+        Scorecard.objects.select_for_update()
+        .filter(Q(pk=scorecard_id) | Q(is_champion=True))
+        .order_by("pk")
+    )
+    target = next((row for row in rows if row.pk == scorecard_id), None)
+    if target is None:
+        raise Scorecard.DoesNotExist
+    previous = next((row for row in rows if row.is_champion and row.pk != scorecard_id), None)
+    if target.is_champion:
+        raise Conflict(
+            _("Version %(version)d is already the champion.") % {"version": target.version},
+            code="already_champion",
+        )
+    if target.status == ScorecardStatus.RETIRED:
+        raise Conflict(
+            _("Version %(version)d is retired and cannot be activated.")
+            % {"version": target.version},
+            code="retired",
+        )
+    validate_scorecard(target)
+
+    now = timezone.now()
+    reason = _change_reason(
+        "scorecard.activated",
+        actor,
+        f"v{target.version} replaces v{previous.version}" if previous else f"v{target.version}",
+    )
+    if previous is not None:
+        previous.is_champion = False
+        _save_scorecard(previous, actor=actor, reason=reason, update_fields=["is_champion"])
+    first_activation = target.activated_at is None
+    target.status = ScorecardStatus.ACTIVE
+    target.is_champion = True
+    update = ["status", "is_champion"]
+    if first_activation:
+        target.activated_at = now
+        target.activated_by = actor
+        update += ["activated_at", "activated_by"]
+    _save_scorecard(target, actor=actor, reason=reason, update_fields=update)
+    audit_record(
+        actor=actor,
+        action="scorecard.activated",
+        target=target,
+        data={
+            "version": target.version,
+            "previous_version": previous.version if previous else None,
+            "first_activation": first_activation,
+            "cutoff": target.cutoff,
+        },
+    )
+    return target
+
+
+@dataclass(frozen=True)
+class FlippedCustomer:
+    customer_id: int
+    external_id: str
+    masked_name: str
+    champion_score: int
+    challenger_score: int
+    champion_decision: str
+    challenger_decision: str
+
+
+@dataclass(frozen=True)
+class ShadowComparison:
+    """Champion and challenger over the same deterministic sample, scored in memory."""
+
+    champion: Scorecard
+    challenger: Scorecard
+    sample_size: int
+    seed: int
+    champion_scores: list[int]
+    challenger_scores: list[int]
+    champion_approved: int
+    challenger_approved: int
+    # (cut-off, champion approval share, challenger approval share) by score alone.
+    approval_curve: list[tuple[int, float, float]]
+    newly_approved: int
+    newly_declined: int
+    flipped: list[FlippedCustomer]
+
+    @property
+    def champion_approval_rate(self) -> float:
+        return self.champion_approved / self.sample_size if self.sample_size else 0.0
+
+    @property
+    def challenger_approval_rate(self) -> float:
+        return self.challenger_approved / self.sample_size if self.sample_size else 0.0
+
+
+SHADOW_MAX_SAMPLE = 20_000
+SHADOW_BATCH = 2_000
+SHADOW_FLIPS_SHOWN = 20
+
+
+def _approval_curve(
+    champion_scores: list[int], challenger_scores: list[int], cutoffs: list[int]
+) -> list[tuple[int, float, float]]:
+    champ = sorted(champion_scores)
+    chall = sorted(challenger_scores)
+    n = len(champ) or 1
+    return [
+        (
+            cut,
+            (len(champ) - bisect_left(champ, cut)) / n,
+            (len(chall) - bisect_left(chall, cut)) / n,
+        )
+        for cut in cutoffs
+    ]
+
+
+@transaction.atomic
+def scorecard_shadow_compare(
+    *, actor: User, challenger_id: int, sample_size: int, seed: int
+) -> ShadowComparison:
+    """Score a deterministic sample of customers with the champion and a challenger.
+
+    Nothing is stored per customer: a shadow score is not a decision about the person, so
+    it must not appear in their assessment history, in the "latest assessment" an officer
+    reads or in the explanation a customer is sent (PIPL Art. 24). The run itself is
+    audited (who compared which versions over how many customers, and the outcome counts).
+    The sample is ``random.Random(seed).sample`` over customer ids in id order, so the same
+    seed over the same population gives the same customers. Supervisors only
+    (``scoring.add_scorecard``: the people who decide what to activate).
+    """
+    if not (actor.is_authenticated and actor.has_perm("scoring.add_scorecard")):
+        raise PermissionDenied(_("Only a supervisor may shadow-score a scorecard version."))
+    if not 1 <= sample_size <= SHADOW_MAX_SAMPLE:
+        raise ValidationError(
+            _("Choose a sample of 1 to %(max)d customers.") % {"max": SHADOW_MAX_SAMPLE},
+            code="sample_size",
+        )
+    challenger = Scorecard.objects.get(pk=challenger_id)
+    champion = Scorecard.objects.filter(is_champion=True).first()
+    if champion is None:
+        raise Conflict(_("There is no champion scorecard to compare with."), code="no_champion")
+    validate_scorecard(challenger)
+    compiled_champion = compile_scorecard(champion)
+    compiled_challenger = compile_scorecard(challenger)
+
+    ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+    rng = random.Random(seed)  # noqa: S311 -- a reproducible sample, not a secret
+    sample = sorted(rng.sample(ids, min(sample_size, len(ids))))
+    today = timezone.localdate()
+    champion_scores: list[int] = []
+    challenger_scores: list[int] = []
+    champion_approved = challenger_approved = newly_approved = newly_declined = 0
+    flips: list[tuple[int, int, int, str, str]] = []
+    for start in range(0, len(sample), SHADOW_BATCH):
+        snapshots = features_snapshots(sample[start : start + SHADOW_BATCH], today=today)
+        for customer_id, snapshot in snapshots.items():
+            a = engine_score(compiled_champion, snapshot)
+            b = engine_score(compiled_challenger, snapshot)
+            champion_scores.append(a.score)
+            challenger_scores.append(b.score)
+            champion_approved += a.decision == APPROVE
+            challenger_approved += b.decision == APPROVE
+            if a.decision != b.decision:
+                if b.decision == APPROVE:
+                    newly_approved += 1
+                else:
+                    newly_declined += 1
+                if len(flips) < SHADOW_FLIPS_SHOWN:
+                    flips.append((customer_id, a.score, b.score, a.decision, b.decision))
+
+    names = {
+        c.pk: c
+        for c in Customer.objects.filter(pk__in=[f[0] for f in flips]).only(
+            "id", "external_id", "name"
+        )
+    }
+    flipped = [
+        FlippedCustomer(
+            customer_id=cid,
+            external_id=names[cid].external_id,
+            masked_name=names[cid].masked_name,
+            champion_score=sa,
+            challenger_score=sb,
+            champion_decision=da,
+            challenger_decision=db,
+        )
+        for cid, sa, sb, da, db in flips
+        if cid in names
+    ]
+    every = champion_scores + challenger_scores
+    low, high = (min(every), max(every)) if every else (0, 0)
+    step = 10
+    cutoffs = sorted(
+        {*range(low // step * step, high + step, step), champion.cutoff, challenger.cutoff}
+    )
+    comparison = ShadowComparison(
+        champion=champion,
+        challenger=challenger,
+        sample_size=len(champion_scores),
+        seed=seed,
+        champion_scores=champion_scores,
+        challenger_scores=challenger_scores,
+        champion_approved=champion_approved,
+        challenger_approved=challenger_approved,
+        approval_curve=_approval_curve(champion_scores, challenger_scores, cutoffs),
+        newly_approved=newly_approved,
+        newly_declined=newly_declined,
+        flipped=flipped,
+    )
+    audit_record(
+        actor=actor,
+        action="scorecard.shadow_compared",
+        target=challenger,
+        data={
+            "champion_version": champion.version,
+            "challenger_version": challenger.version,
+            "sample_size": comparison.sample_size,
+            "seed": seed,
+            "champion_approved": champion_approved,
+            "challenger_approved": challenger_approved,
+            "newly_approved": newly_approved,
+            "newly_declined": newly_declined,
+        },
+    )
+    return comparison

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from typing import Any
 
-from scoring import selectors, services
-from scoring.forms import CustomerSearchForm, UnusableLinesFilterForm
-from scoring.models import REASON_DESCRIPTIONS, ReasonCode
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from scoring import explain, jobs, permissions, scorecard_selectors, selectors, services
+from scoring.forms import (
+    BulkJobForm,
+    CustomerSearchForm,
+    ShadowCompareForm,
+    UnusableLinesFilterForm,
+)
+from scoring.models import (
+    REASON_DESCRIPTIONS,
+    Assessment,
+    AssessmentStatus,
+    AssessmentTrigger,
+    BulkJob,
+    ReasonCode,
+    Scorecard,
+)
 
 
 @require_GET
@@ -52,3 +69,289 @@ def customer_search(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error("term", exc)
     return render(request, "scoring/customer_search.html", {"form": form, "result": result})
+
+
+# --- assessments as jobs: re-run, live status, bulk re-assessment ---------------------------
+
+# Polling partials answer with this header: "continue" while the job moves, else "stop".
+POLL_HEADER = "X-Poll"
+
+
+def _poll_response(response: HttpResponse, *, keep_polling: bool) -> HttpResponse:
+    response[POLL_HEADER] = "continue" if keep_polling else "stop"
+    return response
+
+
+@require_POST
+@login_required
+@permission_required("scoring.add_assessment", raise_exception=True)
+def assessment_rerun(request: HttpRequest, pk: int) -> HttpResponse:
+    """Queue a new assessment of the same customer (trigger: officer) and show it."""
+    previous = get_object_or_404(
+        Assessment.objects.only("id", "customer_id", "credit_line_id"), pk=pk
+    )
+    try:
+        assessment = jobs.assessment_request(
+            actor=request.user,  # type: ignore[arg-type]
+            customer_id=previous.customer_id,
+            trigger=AssessmentTrigger.OFFICER,
+            credit_line_id=previous.credit_line_id,
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("scoring:assessment_detail", pk=previous.pk)
+    messages.success(request, _("The assessment is queued; this page shows it when it is done."))
+    return redirect("scoring:assessment_detail", pk=assessment.pk)
+
+
+@require_GET
+@login_required
+@permission_required("scoring.view_assessment", raise_exception=True)
+def assessment_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The assessment's result partial, for pages that poll while it is queued or running."""
+    try:
+        assessment = selectors.assessment_detail(assessment_id=pk)
+    except Assessment.DoesNotExist:
+        raise Http404 from None
+    keep_polling = assessment.status in {AssessmentStatus.QUEUED, AssessmentStatus.RUNNING}
+    response = render(
+        request,
+        "scoring/_assessment_status.html",
+        {"assessment": assessment, "keep_polling": keep_polling},
+    )
+    return _poll_response(response, keep_polling=keep_polling)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("scoring.view_bulkjob", raise_exception=True)
+def bulk_jobs(request: HttpRequest) -> HttpResponse:
+    """Recent bulk re-assessments and, for supervisors, the form that starts one."""
+    can_start = permissions.can_start_bulk_jobs(request.user)
+    form = BulkJobForm(request.POST if request.method == "POST" else None) if can_start else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                job = jobs.bulk_job_start(
+                    actor=request.user,  # type: ignore[arg-type]
+                    filters=form.filters(),
+                    scorecard_id=form.scorecard_id(),
+                )
+            except ValidationError as exc:
+                _add_service_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Bulk re-assessment started for %(n)d customers.") % {"n": job.total},
+                )
+                return redirect("scoring:bulk_job_detail", pk=job.pk)
+    return render(
+        request,
+        "scoring/bulk_jobs.html",
+        {"form": form, "jobs": selectors.bulk_jobs_recent()},
+    )
+
+
+def _add_service_errors(form: BulkJobForm, exc: ValidationError) -> None:
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@require_GET
+@login_required
+@permission_required("scoring.view_bulkjob", raise_exception=True)
+def bulk_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        progress = selectors.bulk_job_progress(job_id=pk)
+    except BulkJob.DoesNotExist:
+        raise Http404 from None
+    return render(
+        request,
+        "scoring/bulk_job_detail.html",
+        {"progress": progress, "can_manage": permissions.can_manage_bulk_jobs(request.user)},
+    )
+
+
+@require_GET
+@login_required
+@permission_required("scoring.view_bulkjob", raise_exception=True)
+def bulk_job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress partial that the detail page fetches every two seconds."""
+    try:
+        progress = selectors.bulk_job_progress(job_id=pk)
+    except BulkJob.DoesNotExist:
+        raise Http404 from None
+    response = render(request, "scoring/_bulk_job_progress.html", {"progress": progress})
+    return _poll_response(response, keep_polling=progress.is_active)
+
+
+@require_POST
+@login_required
+@permission_required("scoring.change_bulkjob", raise_exception=True)
+def bulk_job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    get_object_or_404(BulkJob.objects.only("id"), pk=pk)
+    try:
+        jobs.bulk_job_cancel(actor=request.user, job_id=pk)  # type: ignore[arg-type]
+    except ValidationError as exc:  # Conflict included
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The bulk re-assessment is cancelled."))
+    return redirect("scoring:bulk_job_detail", pk=pk)
+
+
+@require_POST
+@login_required
+@permission_required("scoring.change_bulkjob", raise_exception=True)
+def bulk_job_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    get_object_or_404(BulkJob.objects.only("id"), pk=pk)
+    try:
+        jobs.bulk_job_resume(actor=request.user, job_id=pk)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The bulk re-assessment is resumed."))
+    return redirect("scoring:bulk_job_detail", pk=pk)
+
+
+# --- assessments and scorecards (explanations, versions, champion/challenger) ------------------
+
+
+@require_GET
+@login_required
+@permission_required("scoring.view_assessment", raise_exception=True)
+def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Status, waterfall, ranked reasons, diff with the previous one, the feature snapshot
+    and the customer-facing explanation in both languages."""
+    try:
+        assessment = selectors.assessment_detail(assessment_id=pk)
+    except Assessment.DoesNotExist:
+        raise Http404 from None
+    explanations = []
+    if assessment.status == AssessmentStatus.SUCCEEDED:
+        explanations = [
+            (code, label, explain.customer_explanation(assessment, language=language))
+            for language, code, label in (
+                ("en", "en", "English"),
+                ("zh-hans", "zh-Hans", "简体中文"),
+            )
+        ]
+    return render(
+        request,
+        "scoring/assessment_detail.html",
+        {
+            "assessment": assessment,
+            "snapshot": explain.snapshot_rows(assessment),
+            "explanations": explanations,
+        },
+    )
+
+
+@require_GET
+@login_required
+@permission_required("scoring.view_scorecard", raise_exception=True)
+def scorecards(request: HttpRequest) -> HttpResponse:
+    """Every scorecard version; supervisors activate and compare from here."""
+    return render(
+        request,
+        "scoring/scorecards.html",
+        {
+            "scorecards": scorecard_selectors.scorecards_for_list(),
+            "can_activate": request.user.has_perm("scoring.activate_scorecard"),
+            "can_compare": request.user.has_perm("scoring.add_scorecard"),
+        },
+    )
+
+
+@require_GET
+@login_required
+@permission_required("scoring.view_scorecard", raise_exception=True)
+def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A version's bins and points, limit policy and block rules."""
+    try:
+        scorecard = scorecard_selectors.scorecard_for_detail(scorecard_id=pk)
+    except Scorecard.DoesNotExist:
+        raise Http404 from None
+    characteristics = [
+        {
+            **ch,
+            "label": explain.characteristic_label(ch.get("key", ""), ch.get("feature", "")),
+            "feature_label": explain.feature_label(ch.get("feature", "")),
+        }
+        for ch in scorecard.characteristics
+    ]
+    rules = [
+        {"code": rule.get("code"), "text": explain.rule_text(rule)}
+        for rule in scorecard.block_rules
+    ]
+    return render(
+        request,
+        "scoring/scorecard_detail.html",
+        {"scorecard": scorecard, "characteristics": characteristics, "rules": rules},
+    )
+
+
+@require_POST
+@login_required
+@permission_required("scoring.view_scorecard", raise_exception=True)
+def scorecard_activate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Make a version the champion (the service checks ``activate_scorecard``)."""
+    try:
+        scorecard = services.scorecard_activate(
+            actor=request.user,  # type: ignore[arg-type]
+            scorecard_id=pk,
+        )
+    except Scorecard.DoesNotExist:
+        raise Http404 from None
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            _("Version %(version)d is now the champion.") % {"version": scorecard.version},
+        )
+    return redirect("scoring:scorecards")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("scoring.add_scorecard", raise_exception=True)
+def scorecard_compare(request: HttpRequest, pk: int) -> HttpResponse:
+    """Shadow-score a sample with this version and the champion; show what would change."""
+    challenger = get_object_or_404(Scorecard.objects.only("id", "version", "name"), pk=pk)
+    form = ShadowCompareForm(request.POST if request.method == "POST" else None)
+    comparison = None
+    if form.is_bound and form.is_valid():
+        try:
+            comparison = services.scorecard_shadow_compare(
+                actor=request.user,  # type: ignore[arg-type]
+                challenger_id=pk,
+                sample_size=form.cleaned_data["sample_size"],
+                seed=form.cleaned_data["seed"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    context: dict[str, Any] = {"challenger": challenger, "form": form, "comparison": comparison}
+    if comparison is not None:
+        context.update(
+            champion_rate=f"{comparison.champion_approval_rate:.1%}",
+            challenger_rate=f"{comparison.challenger_approval_rate:.1%}",
+            curve=[(cut, f"{a:.1%}", f"{b:.1%}") for cut, a, b in comparison.approval_curve],
+            histogram=explain.comparison_histogram_html(
+                comparison.champion_scores,
+                comparison.challenger_scores,
+                champion_version=comparison.champion.version,
+                challenger_version=comparison.challenger.version,
+                champion_cutoff=comparison.champion.cutoff,
+                challenger_cutoff=comparison.challenger.cutoff,
+            ),
+        )
+    return render(request, "scoring/scorecard_compare.html", context)

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import factory
 from django.utils import timezone
 
 from scoring.demo import id_check_digit
-from scoring.models import Block, BlockSource, CreditLine, CreditLineState, Customer, Product
+from scoring.models import (
+    Assessment,
+    AssessmentStatus,
+    AssessmentTrigger,
+    Block,
+    BlockSource,
+    CreditLine,
+    CreditLineState,
+    Customer,
+    CustomerFeatures,
+    Product,
+    Scorecard,
+)
 
 
 def _national_id(n: int) -> str:
@@ -59,3 +72,36 @@ class BlockFactory(factory.django.DjangoModelFactory):
     source = BlockSource.RULE
     raised_by_label = "rule:device_fingerprint"
     note = "New device fingerprint at checkout."
+
+
+def make_assessment(
+    customer: Customer,
+    scorecard: Scorecard | None = None,
+    *,
+    features: dict[str, Any] | None = None,
+    trigger: str = AssessmentTrigger.OFFICER,
+    queued_at: datetime | None = None,
+) -> Assessment:
+    """A succeeded assessment of ``customer``, scored by the engine (the champion unless
+    a scorecard is given). ``features`` override the customer's stored features, or stand
+    in for them when the customer has none."""
+    from scoring.engine import compile_scorecard, features_snapshot, score
+
+    scorecard = scorecard or Scorecard.objects.get(is_champion=True)
+    stored = CustomerFeatures.objects.filter(customer=customer).first()
+    snapshot = features_snapshot(stored, customer, today=timezone.localdate())
+    snapshot.update(features or {})
+    result = score(compile_scorecard(scorecard), snapshot)
+    now = queued_at or timezone.now()
+    return Assessment.objects.create(
+        customer=customer,
+        scorecard=scorecard,
+        trigger=trigger,
+        status=AssessmentStatus.SUCCEEDED,
+        requested_by_label="test",
+        features=snapshot,
+        queued_at=now,
+        started_at=now,
+        finished_at=now,
+        **result.assessment_fields(),
+    )

@@ -14,7 +14,16 @@ from django.db import connection, transaction
 from compliance.models import AuditEntry
 from scoring import demo
 from scoring.demo import generate_customers, id_check_digit
-from scoring.models import Block, CreditLine, CreditLineState, Customer, ReasonCode
+from scoring.engine import FEATURE_FIELDS, compile_spec, score
+from scoring.models import (
+    Block,
+    CreditLine,
+    CreditLineState,
+    Customer,
+    CustomerFeatures,
+    ReasonCode,
+)
+from scoring.scorecards_default import default_scorecard_fields
 from scoring.selectors import credit_lines_shown_but_unusable
 
 pytestmark = pytest.mark.django_db
@@ -38,8 +47,10 @@ def _seed(**options: Any) -> str:
 def _snapshot() -> list[tuple[Any, ...]]:
     """Everything the seed decides, in plain values (times excepted: they follow the clock)."""
     rows = []
-    for customer in Customer.objects.order_by("external_id").prefetch_related(
-        "credit_lines__blocks"
+    for customer in (
+        Customer.objects.order_by("external_id")
+        .select_related("features")
+        .prefetch_related("credit_lines__blocks")
     ):
         lines = sorted(
             (
@@ -65,6 +76,11 @@ def _snapshot() -> list[tuple[Any, ...]]:
                 customer.city,
                 customer.consent_financial_info,
                 tuple(lines),
+                tuple(
+                    getattr(customer.features, name)
+                    for name in FEATURE_FIELDS
+                    if name != "kyc_expires_on"  # relative to the seeding day
+                ),
             )
         )
     return rows
@@ -141,6 +157,8 @@ def test_seeding_writes_history_one_audit_entry_and_prints_the_demo_accounts(
 
     assert Customer.objects.count() == 60
     assert Customer.history.count() == 60
+    assert CustomerFeatures.objects.count() == 60
+    assert CustomerFeatures.history.count() == 60
     assert CreditLine.history.count() == CreditLine.objects.count() > 60
     lifted = Block.objects.filter(lifted_at__isnull=False).count()
     assert Block.history.count() == Block.objects.count() + lifted
@@ -205,3 +223,56 @@ def test_an_officer_blocks_name_the_demo_officer_who_raised_them() -> None:
         "supervisor",
     }
     assert not Block.objects.exclude(source="officer").filter(raised_by__isnull=False).exists()
+
+
+def _rule_codes(person: demo.DemoCustomer) -> set[str]:
+    """Block rules of the default scorecard that the person's seeded features hit."""
+    spec = default_scorecard_fields()
+    compiled = compile_spec(
+        base_points=spec["base_points"],
+        cutoff=spec["cutoff"],
+        characteristics=spec["characteristics"],
+        limit_policy=spec["limit_policy"],
+        block_rules=spec["block_rules"],
+    )
+    f = person.features
+    assert f is not None
+    snapshot = {
+        "monthly_income": f.monthly_income,
+        "months_on_book": f.months_on_book,
+        "bureau_accounts": f.bureau_accounts,
+        "utilisation": None if f.utilisation_bp is None else f.utilisation_bp / 10_000,
+        "delinquencies_12m": f.delinquencies_12m,
+        "device_changes_30d": f.device_changes_30d,
+        "distance_from_usual_city_km": f.distance_km,
+        "identity_consistency": None if f.identity_permille is None else f.identity_permille / 1000,
+        "attempts_24h": f.attempts_24h,
+        "kyc_days_left": f.kyc_expires_in_days,
+        "consent_active": person.consent,
+    }
+    return {hit["code"] for hit in score(compiled, snapshot).rule_hits}
+
+
+def test_seeded_features_agree_with_each_customers_blocks() -> None:
+    people = list(generate_customers(count=2000, seed=20261123))
+    rule_caused = {
+        ReasonCode.DEVICE_ANOMALY,
+        ReasonCode.GEO_ANOMALY,
+        ReasonCode.VELOCITY,
+        ReasonCode.DATA_MISMATCH,
+        ReasonCode.KYC_EXPIRED,
+        ReasonCode.THIN_FILE,
+    }
+    checked = 0
+    for person in people:
+        active = {
+            b.reason_code for line in person.lines for b in line.blocks if b.lifted_ago is None
+        }
+        hits = _rule_codes(person)
+        # Every rule-type block is explained by the features the default scorecard reads.
+        assert active & rule_caused <= hits, person.external_id
+        if not active and person.consent:
+            # A customer with nothing against them hits no block rule.
+            assert hits == set(), person.external_id
+            checked += 1
+    assert checked > 1000

@@ -103,7 +103,8 @@ class Command(BaseCommand):
                 cursor.execute(
                     "ANALYZE scoring_customer, scoring_creditline, scoring_block, "
                     "scoring_historicalcustomer, scoring_historicalcreditline, "
-                    "scoring_historicalblock"
+                    "scoring_historicalblock, scoring_customerfeatures, "
+                    "scoring_historicalcustomerfeatures"
                 )
         elapsed = time.monotonic() - started
         unusable = credit_lines_shown_but_unusable().count()

@@ -1,0 +1,157 @@
+"""API v1 for assessments and bulk re-assessments (see ../shared/API.md): HTTP only.
+
+Permissions are the pages': officers, supervisors and auditors read assessments;
+supervisors start, cancel and resume bulk jobs; auditors read bulk jobs. An auditor's token
+reads and never writes (403). Domain errors map to the contract's error bodies in
+``portal.api.exception_handler``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from scoring import jobs, permissions, selectors
+from scoring.models import Assessment, BulkJob
+from scoring.serializers import (
+    AssessmentSerializer,
+    BulkJobAcceptedSerializer,
+    BulkJobCreateSerializer,
+    BulkJobProgressSerializer,
+    ErrorsSerializer,
+)
+
+
+def _allowed_by(check: Callable[[Any], bool]) -> type[BasePermission]:
+    class Allowed(BasePermission):
+        def has_permission(self, request: Any, view: Any) -> bool:
+            return check(request.user)
+
+    Allowed.__name__ = f"Allowed_{check.__name__}"
+    return Allowed
+
+
+CanViewAssessments = _allowed_by(permissions.can_view_assessments)
+CanViewBulkJobs = _allowed_by(permissions.can_view_bulk_jobs)
+CanStartBulkJobs = _allowed_by(permissions.can_start_bulk_jobs)
+CanManageBulkJobs = _allowed_by(permissions.can_manage_bulk_jobs)
+
+_ERRORS = {
+    400: OpenApiResponse(ErrorsSerializer, description="Invalid input."),
+    403: OpenApiResponse(ErrorsSerializer, description="Not allowed for this role."),
+    404: OpenApiResponse(ErrorsSerializer, description="No such object."),
+}
+
+
+def _progress_response(job_id: int, code: int = status.HTTP_200_OK) -> Response:
+    progress = selectors.bulk_job_progress(job_id=job_id)
+    return Response(BulkJobProgressSerializer(progress).data, status=code)
+
+
+class AssessmentDetailAPI(APIView):
+    permission_classes = [IsAuthenticated, CanViewAssessments]
+
+    @extend_schema(
+        operation_id="assessment_retrieve",
+        summary="An assessment: status, score, contributions, rule hits, ranked reasons",
+        responses={200: AssessmentSerializer, 403: _ERRORS[403], 404: _ERRORS[404]},
+        tags=["assessments"],
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        try:
+            assessment = selectors.assessment_detail(assessment_id=pk)
+        except Assessment.DoesNotExist:
+            raise NotFound() from None
+        return Response(AssessmentSerializer(assessment).data)
+
+
+class BulkJobCreateAPI(APIView):
+    permission_classes = [IsAuthenticated, CanStartBulkJobs]
+
+    @extend_schema(
+        operation_id="assessment_bulk_create",
+        summary="Start re-assessing every customer matching a filter",
+        request=BulkJobCreateSerializer,
+        responses={202: BulkJobAcceptedSerializer, 400: _ERRORS[400], 403: _ERRORS[403]},
+        tags=["assessments"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = BulkJobCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        job = jobs.bulk_job_start(
+            actor=request.user,  # type: ignore[arg-type]
+            filters=serializer.filters(),
+            scorecard_id=serializer.validated_data.get("scorecard"),
+        )
+        return Response({"job": job.pk, "status": job.status}, status=status.HTTP_202_ACCEPTED)
+
+
+class BulkJobDetailAPI(APIView):
+    permission_classes = [IsAuthenticated, CanViewBulkJobs]
+
+    @extend_schema(
+        operation_id="assessment_bulk_retrieve",
+        summary="Progress of a bulk re-assessment",
+        responses={200: BulkJobProgressSerializer, 403: _ERRORS[403], 404: _ERRORS[404]},
+        tags=["assessments"],
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        try:
+            return _progress_response(pk)
+        except BulkJob.DoesNotExist:
+            raise NotFound() from None
+
+
+class _BulkJobActionAPI(APIView):
+    permission_classes = [IsAuthenticated, CanManageBulkJobs]
+    service: Callable[..., BulkJob]
+
+    def post(self, request: Request, pk: int) -> Response:
+        if not BulkJob.objects.filter(pk=pk).exists():
+            raise NotFound()
+        type(self).service(actor=request.user, job_id=pk)
+        return _progress_response(pk)
+
+
+_ACTION_RESPONSES = {
+    200: BulkJobProgressSerializer,
+    403: _ERRORS[403],
+    404: _ERRORS[404],
+    409: OpenApiResponse(ErrorsSerializer, description="Not in a state that allows it."),
+}
+
+
+class BulkJobCancelAPI(_BulkJobActionAPI):
+    service = jobs.bulk_job_cancel
+
+    @extend_schema(
+        operation_id="assessment_bulk_cancel",
+        summary="Cancel a queued or running bulk re-assessment",
+        request=None,
+        responses=_ACTION_RESPONSES,
+        tags=["assessments"],
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+
+class BulkJobResumeAPI(_BulkJobActionAPI):
+    service = jobs.bulk_job_resume
+
+    @extend_schema(
+        operation_id="assessment_bulk_resume",
+        summary="Resume a cancelled bulk re-assessment (customers not yet assessed in it)",
+        request=None,
+        responses=_ACTION_RESPONSES,
+        tags=["assessments"],
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)

@@ -1,0 +1,186 @@
+"""API serializers for assessments and bulk re-assessments: shapes only, no workflow.
+
+Personal fields leave masked (the customer's name through ``Customer.masked_name``); the
+rest of an assessment is derived numbers, codes and ids.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from scoring.models import (
+    Assessment,
+    BlockSource,
+    BulkJobStatus,
+    Product,
+    ReasonCode,
+    reason_description,
+)
+
+
+class ErrorsSerializer(serializers.Serializer):
+    """The contract's error body: ``{"errors": {"field": ["message", …]}}``."""
+
+    # Declared in get_fields: a field named "errors" would hide ``Serializer.errors``.
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            "errors": serializers.DictField(
+                child=serializers.ListField(child=serializers.CharField())
+            )
+        }
+
+
+class CustomerRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="masked_name", help_text="Masked, e.g. 张*伟.")
+
+
+class ScorecardRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    version = serializers.IntegerField()
+
+
+class ContributionSerializer(serializers.Serializer):
+    characteristic = serializers.CharField(help_text='"base" for the base points.')
+    feature = serializers.CharField(required=False)
+    value = serializers.JSONField(required=False, help_text="The value read; null when missing.")
+    bin = serializers.CharField(required=False, help_text='The bin\'s label, or "missing".')
+    points = serializers.IntegerField()
+    max_points = serializers.IntegerField(required=False)
+
+
+class RuleHitSerializer(serializers.Serializer):
+    # A plain string here: the one enum of reason codes is the request's ``reason_code``.
+    code = serializers.CharField(help_text="A reason code (ReasonCodeEnum).")
+    feature = serializers.CharField()
+    op = serializers.CharField()
+    value = serializers.JSONField()
+    observed = serializers.JSONField()
+
+
+class ReasonSerializer(serializers.Serializer):
+    # A plain string here: the one enum of reason codes is the request's ``reason_code``.
+    code = serializers.CharField(help_text="A reason code (ReasonCodeEnum).")
+    cost = serializers.IntegerField(help_text="Points lost against the best bins.")
+    blocking = serializers.BooleanField(help_text="Stops the line whatever else is true.")
+    description = serializers.SerializerMethodField()
+
+    def get_description(self, reason: dict[str, Any]) -> str:
+        return reason_description(str(reason.get("code", "")))
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    """``contributions`` (base included) sum to ``score``; ``reason_codes`` are ranked."""
+
+    customer = CustomerRefSerializer()
+    scorecard = ScorecardRefSerializer()
+    credit_line = serializers.IntegerField(source="credit_line_id", allow_null=True)
+    bulk_job = serializers.IntegerField(source="bulk_job_id", allow_null=True)
+    recommended_limit = serializers.DecimalField(
+        max_digits=12, decimal_places=2, allow_null=True, coerce_to_string=True
+    )
+    contributions = ContributionSerializer(many=True)
+    rule_hits = RuleHitSerializer(many=True)
+    reason_codes = ReasonSerializer(many=True)
+    features = serializers.DictField(help_text="The feature snapshot the assessment read.")
+    requested_by = serializers.CharField(source="requested_by_label")
+    duration_ms = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id",
+            "status",
+            "trigger",
+            "customer",
+            "credit_line",
+            "scorecard",
+            "bulk_job",
+            "score",
+            "cutoff",
+            "recommended_limit",
+            "contributions",
+            "rule_hits",
+            "reason_codes",
+            "features",
+            "requested_by",
+            "attempts",
+            "queued_at",
+            "started_at",
+            "finished_at",
+            "duration_ms",
+            "error",
+        ]
+        read_only_fields = fields
+
+    def get_duration_ms(self, assessment: Assessment) -> int | None:
+        if assessment.started_at is None or assessment.finished_at is None:
+            return None
+        return int((assessment.finished_at - assessment.started_at).total_seconds() * 1000)
+
+
+class BulkJobCreateSerializer(serializers.Serializer):
+    """A bulk re-assessment's filter (every field optional; all given must match)."""
+
+    reason_code = serializers.ChoiceField(
+        choices=ReasonCode.choices, required=False, allow_blank=True
+    )
+    block_source = serializers.ChoiceField(
+        choices=BlockSource.choices, required=False, allow_blank=True
+    )
+    city = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    product = serializers.ChoiceField(choices=Product.choices, required=False, allow_blank=True)
+    scorecard_version = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        allow_null=True,
+        help_text="Customers whose latest assessment used this version.",
+    )
+    assessed_before = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Customers not assessed since this day (never assessed included).",
+    )
+    scorecard = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="Id of the active scorecard to score with; the champion when empty.",
+    )
+
+    def filters(self) -> dict[str, Any]:
+        data = dict(self.validated_data)
+        data.pop("scorecard", None)
+        return data
+
+
+class BulkJobAcceptedSerializer(serializers.Serializer):
+    job = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class BulkJobFailureSerializer(serializers.Serializer):
+    assessment = serializers.IntegerField(source="assessment_id")
+    customer = serializers.IntegerField(source="customer_id")
+    error = serializers.CharField()
+
+
+class BulkJobProgressSerializer(serializers.Serializer):
+    """Progress of a bulk job; ``failures`` lists the first failed assessments."""
+
+    id = serializers.IntegerField(source="job.id")
+    status = serializers.ChoiceField(source="job.status", choices=BulkJobStatus.choices)
+    filters = serializers.DictField(source="job.filters")
+    scorecard = ScorecardRefSerializer(source="job.scorecard", allow_null=True)
+    requested_by = serializers.CharField(source="job.requested_by.username")
+    total = serializers.IntegerField(source="job.total")
+    done = serializers.IntegerField(source="job.done", help_text="Processed, failed included.")
+    failed = serializers.IntegerField(source="job.failed")
+    percent = serializers.IntegerField()
+    created_at = serializers.DateTimeField(source="job.created_at")
+    started_at = serializers.DateTimeField(source="job.started_at", allow_null=True)
+    finished_at = serializers.DateTimeField(source="job.finished_at", allow_null=True)
+    cancelled_at = serializers.DateTimeField(source="job.cancelled_at", allow_null=True)
+    updated_at = serializers.DateTimeField(source="job.updated_at")
+    failures = BulkJobFailureSerializer(many=True)
