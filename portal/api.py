@@ -15,6 +15,9 @@ from portal.errors import Conflict
 
 
 def _errors_body(detail: Any) -> dict[str, Any]:
+    if isinstance(detail, dict) and set(detail) == {"detail"}:
+        # DRF's shape for 401/403/404/405/429: one message, not tied to a field.
+        return {"errors": {"non_field_errors": [detail["detail"]]}}
     if isinstance(detail, dict):
         return {"errors": detail}
     if isinstance(detail, list):

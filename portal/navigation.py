@@ -42,6 +42,20 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         _("Find a customer; personal details stay masked unless revealed for a stated purpose."),
     ),
     NavItem(
+        "scorecards",
+        "scoring:scorecards",
+        _("Scorecards"),
+        "scoring.view_scorecard",
+        _("Scoring model versions, the champion, and how a challenger would score."),
+    ),
+    NavItem(
+        "bulk_jobs",
+        "scoring:bulk_jobs",
+        _("Bulk re-assessment"),
+        "scoring.view_bulkjob",
+        _("Re-assess every customer matching a filter, and follow the job's progress."),
+    ),
+    NavItem(
         "audit_log",
         "compliance:audit_log",
         _("Audit log"),

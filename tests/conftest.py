@@ -62,6 +62,17 @@ def admin_user(db: None) -> User:
     return UserFactory(username="administrator", roles=[Role.ADMIN], is_staff=True)
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language: a request that switched to Chinese must
+    not leave the thread speaking Chinese to the next test's service messages."""
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 # --- jobs ---------------------------------------------------------------------------------
 
 
@@ -103,6 +114,7 @@ class WorkerProcess:
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
+                f"--queues={django_settings.WORKER_QUEUES}",
                 f"--hostname={self.hostname}",
             ],
             cwd=BASE_DIR,

@@ -12,13 +12,36 @@ from tests.portal.pages import nav_labels
 pytestmark = pytest.mark.django_db
 
 NAVIGATION_BY_PERSONA = {
-    "officer": ["Home", "Credit lines", "Customers"],
-    "supervisor": ["Home", "Credit lines", "Customers", "Audit log"],
-    "auditor": ["Home", "Credit lines", "Customers", "Audit log", "Chain verification"],
+    "officer": ["Home", "Credit lines", "Customers", "Scorecards"],
+    "supervisor": [
+        "Home",
+        "Credit lines",
+        "Customers",
+        "Scorecards",
+        "Bulk re-assessment",
+        "Audit log",
+    ],
+    "auditor": [
+        "Home",
+        "Credit lines",
+        "Customers",
+        "Scorecards",
+        "Bulk re-assessment",
+        "Audit log",
+        "Chain verification",
+    ],
     "privacy_officer": ["Home", "Customers"],
     "admin_user": ["Home", "Administration"],
 }
-EVERYTHING = ["Home", "Credit lines", "Customers", "Audit log", "Chain verification"]
+EVERYTHING = [
+    "Home",
+    "Credit lines",
+    "Customers",
+    "Scorecards",
+    "Bulk re-assessment",
+    "Audit log",
+    "Chain verification",
+]
 
 
 @pytest.mark.parametrize(("persona", "expected"), NAVIGATION_BY_PERSONA.items())
@@ -71,7 +94,15 @@ def test_the_navigation_is_in_chinese_after_switching_language(
 ) -> None:
     client.force_login(auditor)
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
-    assert nav_labels(client.get("/")) == ["首页", "授信额度", "客户", "审计日志", "审计链校验"]
+    assert nav_labels(client.get("/")) == [
+        "首页",
+        "授信额度",
+        "客户",
+        "评分卡",
+        "批量重新评估",
+        "审计日志",
+        "审计链校验",
+    ]
 
 
 def test_only_the_most_specific_section_is_marked_current(client: Client, auditor: User) -> None:
