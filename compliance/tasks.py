@@ -1,0 +1,18 @@
+"""Scheduled compliance jobs (thin: each calls one service)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from compliance.audit import SystemActor
+from compliance.services import audit_chain_verify
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def audit_chain_verify_scheduled() -> None:
+    """Walk the audit chain every night, so "last verified" is never older than a day.
+
+    A broken chain is recorded (ChainVerification with ok=False) and audited; the auditor's
+    verification page shows it.
+    """
+    audit_chain_verify(actor=SystemActor("audit_chain_verify_scheduled"))
