@@ -44,9 +44,7 @@ def test_a_failed_attempt_names_the_account_only_when_it_exists(
     client: Client, officer: User
 ) -> None:
     client.post(LOGIN, {"username": "officer", "password": "wrong"}, REMOTE_ADDR="10.1.2.3")
-    client.post(
-        LOGIN, {"username": "my-secret-password", "password": "x"}, REMOTE_ADDR="10.1.2.3"
-    )
+    client.post(LOGIN, {"username": "my-secret-password", "password": "x"}, REMOTE_ADDR="10.1.2.3")
 
     known, unknown = entries("auth.sign_in_failed")
     assert known.actor_label == "system:sign-in"
