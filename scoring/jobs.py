@@ -44,7 +44,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from compliance.audit import SystemActor, audit_record
 from portal.errors import Conflict
-from scoring import engine, selectors
+from scoring import engine, selectors, services
 from scoring.models import (
     Assessment,
     AssessmentStatus,
@@ -355,6 +355,9 @@ def _assessment_record_success(
             "duration_ms": duration_ms,
         },
     )
+    # Where the scorecard allows it, the line follows the recommendation in this same
+    # transaction (bulk re-assessment only recommends; see docs/decisions.md).
+    services.credit_line_apply_recommendation(actor=RUN_ACTOR, assessment_id=assessment.pk)
     return True
 
 

@@ -34,6 +34,8 @@ from scoring.engine import (
 )
 from scoring.engine import score as engine_score
 from scoring.models import (
+    Assessment,
+    AssessmentStatus,
     Block,
     BlockSource,
     CreditLine,
@@ -767,3 +769,57 @@ def scorecard_shadow_compare(
         },
     )
     return comparison
+
+
+# --- automatic application of a recommendation -------------------------------------------------
+
+
+@transaction.atomic
+def credit_line_apply_recommendation(
+    *, actor: SystemActor, assessment_id: int
+) -> CreditLine | None:
+    """Let a line's usable limit follow a succeeded assessment, where its scorecard allows it.
+
+    Only when the scorecard has ``auto_apply``, the assessment names a credit line, and the
+    line is open: the usable limit becomes the recommendation, capped at the granted limit.
+    While the line has an active block it may go down but never up (a block is lifted by a
+    person, not by a score). Blocks and the granted limit are never touched. Returns the
+    line when it changed, else ``None``. Called in the caller's transaction, next to the
+    assessment's own result, so both land or neither.
+    """
+    assessment = Assessment.objects.select_related("scorecard").get(pk=assessment_id)
+    if (
+        not assessment.scorecard.auto_apply
+        or assessment.status != AssessmentStatus.SUCCEEDED
+        or assessment.credit_line_id is None
+        or assessment.recommended_limit is None
+    ):
+        return None
+    line = CreditLine.objects.select_for_update().get(pk=assessment.credit_line_id)
+    if line.state in {CreditLine.State.CLOSED, CreditLine.State.FROZEN}:
+        return None
+    target = min(assessment.recommended_limit, line.granted_limit)
+    blocked = Block.objects.active().filter(credit_line=line).exists()
+    if target == line.usable_limit or (blocked and target > line.usable_limit):
+        return None
+    before = line.usable_limit
+    line.usable_limit = target
+    line._change_reason = _change_reason(  # type: ignore[attr-defined]
+        "credit_line.recommendation_applied",
+        actor,
+        f"assessment #{assessment.pk}, scorecard v{assessment.scorecard.version}",
+    )
+    line.save(update_fields=["usable_limit", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="credit_line.recommendation_applied",
+        target=line,
+        data={
+            "assessment": assessment.pk,
+            "scorecard_version": assessment.scorecard.version,
+            "usable_limit_before": before,
+            "usable_limit_after": target,
+            "granted_limit": line.granted_limit,
+        },
+    )
+    return line
