@@ -64,8 +64,12 @@ messages: install-dev
 	  (cd $$app && ../$(BIN)/python ../manage.py makemessages -l zh_Hans -l en); done
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
+## bench: every benchmark under bench/, each printing its figures (scratch databases)
 bench: install-dev services
 	$(TEST_ENV) $(BIN)/python bench/audit.py
+	$(TEST_ENV) $(BIN)/python bench/seed.py
+	$(TEST_ENV) $(BIN)/python bench/score_one.py
+	$(TEST_ENV) $(BIN)/python bench/bulk_rescore.py
 
 clean:
 	rm -rf $(VENV) var
