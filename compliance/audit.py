@@ -51,9 +51,13 @@ __all__ = [
     "GENESIS_HASH",
     "ChainReport",
     "SystemActor",
+    "actor_label",
     "audit_record",
+    "change_reason",
     "entry_hash",
+    "history_user",
     "normalise_data",
+    "save_with_history",
     "verify_chain",
 ]
 
@@ -120,6 +124,41 @@ class SystemActor:
     @property
     def label(self) -> str:
         return f"system:{self.name}"
+
+
+# --- who acted: labels and history fields shared by every app's services -----------------------
+
+CHANGE_REASON_MAX_LENGTH = 100  # django-simple-history's history_change_reason column
+
+
+def history_user(actor: User | SystemActor) -> User | None:
+    """The ``history_user`` of a history row: the person, or nobody for the system."""
+    return None if isinstance(actor, SystemActor) else actor
+
+
+def actor_label(actor: User | SystemActor) -> str:
+    """``system:<job>`` for the system, the username for a person."""
+    return actor.label if isinstance(actor, SystemActor) else actor.get_username()
+
+
+def change_reason(action: str, actor: User | SystemActor, detail: str = "") -> str:
+    """A history row's change reason: ``block.lifted by system:rules: <detail>``.
+
+    The system is named in the text; a person is the row's ``history_user`` instead.
+    """
+    text = f"{action} by {actor.label}" if isinstance(actor, SystemActor) else action
+    if detail:
+        text += f": {detail}"
+    return text[:CHANGE_REASON_MAX_LENGTH]
+
+
+def save_with_history(
+    obj: models.Model, *, actor: User | SystemActor, reason: str, fields: list[str]
+) -> None:
+    """Save ``fields`` of ``obj`` so its history row names the actor and the reason."""
+    obj._history_user = history_user(actor)  # type: ignore[attr-defined]
+    obj._change_reason = reason  # type: ignore[attr-defined]
+    obj.save(update_fields=fields)
 
 
 @dataclass(frozen=True)

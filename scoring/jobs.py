@@ -42,7 +42,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from compliance.audit import SystemActor, audit_record
+from compliance.audit import (
+    SystemActor,
+    actor_label,
+    audit_record,
+    change_reason,
+    history_user,
+    save_with_history,
+)
 from portal.errors import Conflict
 from scoring import engine, selectors, services
 from scoring.models import (
@@ -93,7 +100,6 @@ SWEEP_BATCH = 500
 # Customers per bulk chunk (one message, one transaction, one audit entry).
 BULK_CHUNK_SIZE = 500
 
-CHANGE_REASON_MAX_LENGTH = 100
 
 # What counts as the assessment's own failure (recorded on the row, can be re-run) rather
 # than the infrastructure's (retried): refused input, a malformed scorecard, bad data.
@@ -113,27 +119,6 @@ _SINGLE_TRIGGERS = [
 
 class AssessmentRefused(ValidationError):
     """The assessment may not run (for example: the customer withdrew consent)."""
-
-
-def _history_user(actor: Actor) -> User | None:
-    return None if isinstance(actor, SystemActor) else actor
-
-
-def _actor_label(actor: Actor) -> str:
-    return actor.label if isinstance(actor, SystemActor) else actor.get_username()
-
-
-def _change_reason(action: str, actor: Actor, detail: str = "") -> str:
-    text = f"{action} by {actor.label}" if isinstance(actor, SystemActor) else action
-    if detail:
-        text += f": {detail}"
-    return text[:CHANGE_REASON_MAX_LENGTH]
-
-
-def _save_with_history(obj: Any, *, actor: Actor, reason: str, fields: Sequence[str]) -> None:
-    obj._history_user = _history_user(actor)
-    obj._change_reason = reason
-    obj.save(update_fields=list(fields))
 
 
 def _enqueue_run(assessment_id: int) -> None:
@@ -208,12 +193,12 @@ def assessment_request(
         scorecard=scorecard,
         trigger=trigger,
         status=AssessmentStatus.QUEUED,
-        requested_by=_history_user(actor),
-        requested_by_label=_actor_label(actor),
+        requested_by=history_user(actor),
+        requested_by_label=actor_label(actor),
         queued_at=timezone.now(),
     )
-    assessment._history_user = _history_user(actor)  # type: ignore[attr-defined]
-    assessment._change_reason = _change_reason("assessment.requested", actor, trigger)  # type: ignore[attr-defined]
+    assessment._history_user = history_user(actor)  # type: ignore[attr-defined]
+    assessment._change_reason = change_reason("assessment.requested", actor, trigger)  # type: ignore[attr-defined]
     assessment.save()
     audit_record(
         actor=actor,
@@ -247,7 +232,7 @@ def _assessment_claim(assessment_id: int) -> Assessment | None:
             return None
         assessment = Assessment.objects.select_related("scorecard").get(pk=assessment_id)
         assessment._history_user = None  # type: ignore[attr-defined]
-        assessment._change_reason = _change_reason(  # type: ignore[attr-defined]
+        assessment._change_reason = change_reason(  # type: ignore[attr-defined]
             "assessment.started", RUN_ACTOR, f"attempt {assessment.attempts}"
         )
         Assessment.history.bulk_history_create([assessment], update=True)
@@ -326,10 +311,10 @@ def _assessment_record_success(
     assessment.status = AssessmentStatus.SUCCEEDED
     assessment.error = ""
     assessment.finished_at = timezone.now()
-    _save_with_history(
+    save_with_history(
         assessment,
         actor=RUN_ACTOR,
-        reason=_change_reason("assessment.succeeded", RUN_ACTOR, f"attempt {attempt}"),
+        reason=change_reason("assessment.succeeded", RUN_ACTOR, f"attempt {attempt}"),
         fields=[
             *result.assessment_fields(),
             "features",
@@ -384,10 +369,10 @@ def _assessment_record_failure(
     if snapshot is not None:
         assessment.features = snapshot
         fields.append("features")
-    _save_with_history(
+    save_with_history(
         assessment,
         actor=actor,
-        reason=_change_reason("assessment.failed", actor, f"attempt {assessment.attempts}"),
+        reason=change_reason("assessment.failed", actor, f"attempt {assessment.attempts}"),
         fields=fields,
     )
     audit_record(
@@ -420,10 +405,10 @@ def assessment_requeue(*, assessment_id: int, reason: str) -> bool:
         return False
     assessment.status = AssessmentStatus.QUEUED
     assessment.started_at = None
-    _save_with_history(
+    save_with_history(
         assessment,
         actor=RUN_ACTOR,
-        reason=_change_reason("assessment.requeued", RUN_ACTOR, f"transient {reason}"),
+        reason=change_reason("assessment.requeued", RUN_ACTOR, f"transient {reason}"),
         fields=["status", "started_at"],
     )
     return True
@@ -472,10 +457,10 @@ def assessments_sweep(*, now: datetime | None = None) -> SweepReport:
             failed.append(assessment.pk)
             continue
         assessment.queued_at = now
-        _save_with_history(
+        save_with_history(
             assessment,
             actor=SWEEP_ACTOR,
-            reason=_change_reason("assessment.resent", SWEEP_ACTOR),
+            reason=change_reason("assessment.resent", SWEEP_ACTOR),
             fields=["queued_at"],
         )
         resent.append(assessment.pk)
@@ -493,10 +478,10 @@ def assessments_sweep(*, now: datetime | None = None) -> SweepReport:
         assessment.status = AssessmentStatus.QUEUED
         assessment.started_at = None
         assessment.queued_at = now
-        _save_with_history(
+        save_with_history(
             assessment,
             actor=SWEEP_ACTOR,
-            reason=_change_reason(
+            reason=change_reason(
                 "assessment.requeued", SWEEP_ACTOR, f"worker lost in attempt {assessment.attempts}"
             ),
             fields=["status", "started_at", "queued_at"],
@@ -523,10 +508,10 @@ def assessments_sweep(*, now: datetime | None = None) -> SweepReport:
     )
     for job in stalled:
         job.status = BulkJobStatus.QUEUED
-        _save_with_history(
+        save_with_history(
             job,
             actor=SWEEP_ACTOR,
-            reason=_change_reason("bulk_job.replanned", SWEEP_ACTOR, "no progress"),
+            reason=change_reason("bulk_job.replanned", SWEEP_ACTOR, "no progress"),
             fields=["status", "updated_at"],
         )
         audit_record(
@@ -560,10 +545,10 @@ def _sweep_fail(assessment: Assessment, *, now: datetime) -> None:
         "The worker running this assessment was lost or failed %(n)d times; gave up. "
         "Re-run the assessment."
     ) % {"n": assessment.attempts}
-    _save_with_history(
+    save_with_history(
         assessment,
         actor=SWEEP_ACTOR,
-        reason=_change_reason("assessment.failed", SWEEP_ACTOR, "worker lost"),
+        reason=change_reason("assessment.failed", SWEEP_ACTOR, "worker lost"),
         fields=["status", "finished_at", "error"],
     )
     audit_record(
@@ -701,7 +686,7 @@ def bulk_job_start(
         finished_at=None if total else now,
     )
     job._history_user = actor  # type: ignore[attr-defined]
-    job._change_reason = _change_reason("bulk_job.started", actor)  # type: ignore[attr-defined]
+    job._change_reason = change_reason("bulk_job.started", actor)  # type: ignore[attr-defined]
     job.save()
     audit_record(
         actor=actor,
@@ -734,10 +719,10 @@ def bulk_job_plan(*, job_id: int) -> int:
         else:
             job.status = BulkJobStatus.FINISHED
             job.finished_at = now
-        _save_with_history(
+        save_with_history(
             job,
             actor=PLAN_ACTOR,
-            reason=_change_reason("bulk_job.planned", PLAN_ACTOR, f"{len(ids)} customers"),
+            reason=change_reason("bulk_job.planned", PLAN_ACTOR, f"{len(ids)} customers"),
             fields=["total", "started_at", "status", "finished_at", "updated_at"],
         )
         chunks = [ids[i : i + BULK_CHUNK_SIZE] for i in range(0, len(ids), BULK_CHUNK_SIZE)]
@@ -852,7 +837,7 @@ def _bulk_chunk_record(*, job_id: int, rows: list[Assessment]) -> ChunkReport:
         row.requested_by_label = requested_by_label
     _insert_with_history(
         rows,
-        change_reason=_change_reason("assessment.bulk", BULK_ACTOR, f"job {job_id}"),
+        change_reason=change_reason("assessment.bulk", BULK_ACTOR, f"job {job_id}"),
         history_date=now,
     )
     written = len(rows)
@@ -885,7 +870,7 @@ def _bulk_chunk_record(*, job_id: int, rows: list[Assessment]) -> ChunkReport:
     )
     if finished:
         job._history_user = None  # type: ignore[attr-defined]
-        job._change_reason = _change_reason("bulk_job.finished", BULK_ACTOR)  # type: ignore[attr-defined]
+        job._change_reason = change_reason("bulk_job.finished", BULK_ACTOR)  # type: ignore[attr-defined]
         BulkJob.history.bulk_history_create([job], update=True, default_date=now)
         audit_record(
             actor=BULK_ACTOR,
@@ -971,10 +956,10 @@ def bulk_job_cancel(*, actor: User, job_id: int) -> BulkJob:
     job.status = BulkJobStatus.CANCELLED
     job.cancelled_at = timezone.now()
     job.cancelled_by = actor
-    _save_with_history(
+    save_with_history(
         job,
         actor=actor,
-        reason=_change_reason("bulk_job.cancelled", actor),
+        reason=change_reason("bulk_job.cancelled", actor),
         fields=["status", "cancelled_at", "cancelled_by", "updated_at"],
     )
     audit_record(
@@ -998,10 +983,10 @@ def bulk_job_resume(*, actor: User, job_id: int) -> BulkJob:
     job.status = BulkJobStatus.QUEUED
     job.cancelled_at = None
     job.cancelled_by = None
-    _save_with_history(
+    save_with_history(
         job,
         actor=actor,
-        reason=_change_reason("bulk_job.resumed", actor),
+        reason=change_reason("bulk_job.resumed", actor),
         fields=["status", "cancelled_at", "cancelled_by", "updated_at"],
     )
     audit_record(

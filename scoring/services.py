@@ -22,7 +22,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from compliance.audit import SystemActor, audit_record
+from compliance.audit import (
+    CHANGE_REASON_MAX_LENGTH,
+    SystemActor,
+    actor_label,
+    audit_record,
+    change_reason,
+    history_user,
+)
 from compliance.masking import mask
 from portal.errors import Conflict
 from scoring.engine import (
@@ -63,25 +70,6 @@ Actor = User | SystemActor
 
 NOTE_MAX_LENGTH = 500
 CENT = Decimal("0.01")
-CHANGE_REASON_MAX_LENGTH = 100  # django-simple-history's history_change_reason column
-
-
-def _history_user(actor: Actor) -> User | None:
-    return None if isinstance(actor, SystemActor) else actor
-
-
-def _actor_label(actor: Actor) -> str:
-    return actor.label if isinstance(actor, SystemActor) else actor.get_username()
-
-
-def _change_reason(action: str, actor: Actor, detail: str = "") -> str:
-    """``block.lifted by system:rules: <detail>`` (the system is named, a user is history_user)."""
-    text = action
-    if isinstance(actor, SystemActor):
-        text += f" by {actor.label}"
-    if detail:
-        text += f": {detail}"
-    return text[:CHANGE_REASON_MAX_LENGTH]
 
 
 def _usability(credit_line_id: int) -> dict[str, Any]:
@@ -151,12 +139,12 @@ def block_raise(
         reason_code=reason_code,
         source=source,
         raised_at=timezone.now(),
-        raised_by=_history_user(actor),
-        raised_by_label=_actor_label(actor),
+        raised_by=history_user(actor),
+        raised_by_label=actor_label(actor),
         note=note,
     )
-    block._history_user = _history_user(actor)  # type: ignore[attr-defined]
-    block._change_reason = _change_reason("block.raised", actor, reason_code)  # type: ignore[attr-defined]
+    block._history_user = history_user(actor)  # type: ignore[attr-defined]
+    block._change_reason = change_reason("block.raised", actor, reason_code)  # type: ignore[attr-defined]
     block.save()
 
     audit_record(
@@ -196,11 +184,11 @@ def block_lift(*, actor: Actor, block_id: int, reason: str) -> Block:
     before = _usability(line.pk)
 
     block.lifted_at = timezone.now()
-    block.lifted_by = _history_user(actor)
-    block.lifted_by_label = _actor_label(actor)
+    block.lifted_by = history_user(actor)
+    block.lifted_by_label = actor_label(actor)
     block.lift_reason = reason
-    block._history_user = _history_user(actor)  # type: ignore[attr-defined]
-    block._change_reason = _change_reason("block.lifted", actor, reason)  # type: ignore[attr-defined]
+    block._history_user = history_user(actor)  # type: ignore[attr-defined]
+    block._change_reason = change_reason("block.lifted", actor, reason)  # type: ignore[attr-defined]
     block.save(update_fields=["lifted_at", "lifted_by", "lifted_by_label", "lift_reason"])
 
     audit_record(
@@ -250,7 +238,7 @@ def customer_create(
         consent_version=consent_version if consent_financial_info else "",
         consent_at=now if consent_financial_info else None,
     )
-    customer._change_reason = _change_reason("customer.created", actor)  # type: ignore[attr-defined]
+    customer._change_reason = change_reason("customer.created", actor)  # type: ignore[attr-defined]
     customer.save()
     audit_record(
         actor=actor,
@@ -293,7 +281,7 @@ def credit_line_open(
     ):
         raise Conflict(_("The customer already has an open line for this product."))
     line.full_clean()  # choices, amounts and the check constraints, before the database
-    line._change_reason = _change_reason("credit_line.opened", actor)  # type: ignore[attr-defined]
+    line._change_reason = change_reason("credit_line.opened", actor)  # type: ignore[attr-defined]
     line.save()
     audit_record(
         actor=actor,
@@ -379,7 +367,7 @@ def _ensure_can_activate_scorecards(actor: Actor) -> None:
 
 
 def _save_scorecard(scorecard: Scorecard, *, actor: Actor, reason: str, **kwargs: Any) -> None:
-    scorecard._history_user = _history_user(actor)  # type: ignore[attr-defined]
+    scorecard._history_user = history_user(actor)  # type: ignore[attr-defined]
     scorecard._change_reason = reason[:CHANGE_REASON_MAX_LENGTH]  # type: ignore[attr-defined]
     scorecard.save(**kwargs)
 
@@ -417,11 +405,11 @@ def _scorecard_create(
         status=ScorecardStatus.DRAFT,
         source=source,
         metrics=metrics or {},
-        created_by=_history_user(actor),
+        created_by=history_user(actor),
         **fields,
     )
     scorecard.full_clean(exclude=["characteristics", "limit_policy", "block_rules", "metrics"])
-    _save_scorecard(scorecard, actor=actor, reason=_change_reason("scorecard.created", actor))
+    _save_scorecard(scorecard, actor=actor, reason=change_reason("scorecard.created", actor))
     audit_record(
         actor=actor,
         action="scorecard.created",
@@ -522,7 +510,7 @@ def scorecard_update_draft(
     for name, value in changes.items():
         setattr(scorecard, name, value)
     validate_scorecard(scorecard)
-    _save_scorecard(scorecard, actor=actor, reason=_change_reason("scorecard.edited", actor))
+    _save_scorecard(scorecard, actor=actor, reason=change_reason("scorecard.edited", actor))
     audit_record(
         actor=actor,
         action="scorecard.edited",
@@ -570,7 +558,7 @@ def scorecard_activate(*, actor: User, scorecard_id: int) -> Scorecard:
     validate_scorecard(target)
 
     now = timezone.now()
-    reason = _change_reason(
+    reason = change_reason(
         "scorecard.activated",
         actor,
         f"v{target.version} replaces v{previous.version}" if previous else f"v{target.version}",
@@ -804,7 +792,7 @@ def credit_line_apply_recommendation(
         return None
     before = line.usable_limit
     line.usable_limit = target
-    line._change_reason = _change_reason(  # type: ignore[attr-defined]
+    line._change_reason = change_reason(  # type: ignore[attr-defined]
         "credit_line.recommendation_applied",
         actor,
         f"assessment #{assessment.pk}, scorecard v{assessment.scorecard.version}",
