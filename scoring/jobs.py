@@ -769,6 +769,21 @@ def bulk_job_run_chunk(*, job_id: int, customer_ids: Sequence[int]) -> ChunkRepo
     )
     if scorecard is None:
         raise ValidationError(_("No scorecard is the champion; a supervisor must activate one."))
+    rows = _scored_rows(
+        customer_ids, scorecard=scorecard, trigger=AssessmentTrigger.BULK, bulk_job_id=job_id
+    )
+    return _bulk_chunk_record(job_id=job_id, rows=rows)
+
+
+def _scored_rows(
+    customer_ids: Sequence[int],
+    *,
+    scorecard: Scorecard,
+    trigger: str,
+    bulk_job_id: int | None = None,
+) -> list[Assessment]:
+    """Unsaved, finished assessments of ``customer_ids``: features read in one query per
+    batch, scored in memory; a domain error makes that customer's row ``failed``."""
     compiled = engine.compile_scorecard(scorecard)
     started_at = timezone.now()
     snapshots = engine.features_snapshots(list(customer_ids), today=timezone.localdate())
@@ -778,8 +793,8 @@ def bulk_job_run_chunk(*, job_id: int, customer_ids: Sequence[int]) -> ChunkRepo
         row = Assessment(
             customer_id=customer_id,
             scorecard_id=scorecard.pk,
-            bulk_job_id=job_id,
-            trigger=AssessmentTrigger.BULK,
+            bulk_job_id=bulk_job_id,
+            trigger=trigger,
             queued_at=started_at,
             started_at=started_at,
             attempts=1,
@@ -803,7 +818,47 @@ def bulk_job_run_chunk(*, job_id: int, customer_ids: Sequence[int]) -> ChunkRepo
             row.rule_hits = result.rule_hits
             row.reason_codes = result.reason_codes
         rows.append(row)
-    return _bulk_chunk_record(job_id=job_id, rows=rows)
+    return rows
+
+
+SCHEDULED_BATCH = 2000
+
+
+def assessments_score_scheduled(*, actor: SystemActor, customer_ids: Sequence[int]) -> int:
+    """Score customers on the champion as a scheduled run (the demo seed's first scoring,
+    and any periodic re-scoring): batches of features read at once, rows and history
+    written with ``COPY``, one audit entry per batch. Returns the number of rows written.
+    """
+    scorecard = selectors.champion_scorecard()
+    if scorecard is None:
+        raise ValidationError(_("No scorecard is the champion; a supervisor must activate one."))
+    written = 0
+    for start in range(0, len(customer_ids), SCHEDULED_BATCH):
+        batch = customer_ids[start : start + SCHEDULED_BATCH]
+        rows = _scored_rows(batch, scorecard=scorecard, trigger=AssessmentTrigger.SCHEDULED)
+        now = timezone.now()
+        for row in rows:
+            row.finished_at = now
+            row.requested_by_label = actor.label
+        with transaction.atomic():
+            _insert_with_history(
+                rows,
+                change_reason=change_reason("assessment.scheduled", actor),
+                history_date=now,
+            )
+            audit_record(
+                actor=actor,
+                action="assessment.scheduled_batch",
+                target=scorecard,
+                data={
+                    "assessments": len(rows),
+                    "failed": sum(1 for r in rows if r.status == AssessmentStatus.FAILED),
+                    "first_customer": batch[0],
+                    "last_customer": batch[-1],
+                },
+            )
+        written += len(rows)
+    return written
 
 
 @transaction.atomic

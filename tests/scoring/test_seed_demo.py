@@ -276,3 +276,29 @@ def test_seeded_features_agree_with_each_customers_blocks() -> None:
             assert hits == set(), person.external_id
             checked += 1
     assert checked > 1000
+
+
+def test_with_assessments_every_new_customer_is_scored_once_on_the_champion() -> None:
+    from compliance.models import AuditEntry
+    from scoring.models import Assessment, AssessmentStatus, AssessmentTrigger, Scorecard
+
+    call_command("seed_demo", customers=60, seed=7, with_assessments=True, stdout=StringIO())
+
+    champion = Scorecard.objects.get(is_champion=True)
+    assessments = list(Assessment.objects.all())
+    assert len(assessments) == 60
+    assert {a.customer_id for a in assessments} == set(
+        Customer.objects.values_list("pk", flat=True)
+    )
+    assert {a.trigger for a in assessments} == {AssessmentTrigger.SCHEDULED}
+    assert {a.scorecard_id for a in assessments} == {champion.pk}
+    succeeded = [a for a in assessments if a.status == AssessmentStatus.SUCCEEDED]
+    assert succeeded
+    for a in succeeded:
+        assert sum(c["points"] for c in a.contributions) == a.score
+    for a in assessments:
+        if a.status == AssessmentStatus.FAILED:
+            assert a.error  # a customer without consent says why
+    assert Assessment.history.filter(history_type="+").count() == 60
+    (batch,) = AuditEntry.objects.filter(action="assessment.scheduled_batch")
+    assert batch.data["assessments"] == 60

@@ -20,7 +20,14 @@ from django.db import connection
 from accounts.demo import ensure_demo_staff
 from accounts.models import User
 from compliance.audit import SystemActor
-from scoring.demo import DEFAULT_CUSTOMERS, DEFAULT_SEED, demo_customers_exist, demo_seed
+from scoring.demo import (
+    DEFAULT_CUSTOMERS,
+    DEFAULT_SEED,
+    demo_customers_exist,
+    demo_seed,
+    external_id_prefix,
+)
+from scoring.jobs import assessments_score_scheduled
 from scoring.models import Customer, ReasonCode
 from scoring.selectors import credit_lines_shown_but_unusable
 
@@ -58,6 +65,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size", type=int, default=2000, help="Rows per INSERT (default 2000)."
         )
+        parser.add_argument(
+            "--with-assessments",
+            action="store_true",
+            help="Also score every new customer once on the champion (a scheduled run), so "
+            "explanations are there to read.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         customers: int = options["customers"]
@@ -79,6 +92,8 @@ class Command(BaseCommand):
                 batch_size=options["batch_size"],
                 verbose=options["verbosity"] >= 2,
             )
+            if options["with_assessments"]:
+                self._assess(seed=seed)
 
         self._print_staff(staff, password)
 
@@ -123,6 +138,21 @@ class Command(BaseCommand):
         self.stdout.write(
             "Active blocks by reason: "
             + ", ".join(f"{code} {result.reasons.get(code, 0)}" for code in ReasonCode.values)
+        )
+
+    def _assess(self, *, seed: int) -> None:
+        started = time.monotonic()
+        customer_ids = list(
+            Customer.objects.filter(external_id__startswith=external_id_prefix(seed))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        written = assessments_score_scheduled(
+            actor=SystemActor("seed_demo"), customer_ids=customer_ids
+        )
+        self.stdout.write(
+            f"Scored {written} customers on the champion scorecard "
+            f"in {time.monotonic() - started:.1f} s."
         )
 
     def _print_staff(self, staff: list[tuple[str, str]], password: str) -> None:
