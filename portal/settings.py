@@ -233,6 +233,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Claimed cases left untouched past CASES_CLAIM_TIMEOUT_MINUTES go back to the queue.
+    "cases-release-stale": {
+        "task": "cases.tasks.cases_release_stale",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
+    # Mark cases due soon and breached; escalate breached ones (priority up one step).
+    "cases-sla-sweep": {
+        "task": "cases.tasks.cases_sla_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
 
 # --- security -------------------------------------------------------------------------
@@ -381,6 +393,16 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Risk-operations portal API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models name a field "status" or "reason_code" with different choices: give
+    # each choice set one stable name in the schema instead of a hashed one.
+    "ENUM_NAME_OVERRIDES": {
+        "BlockReasonCodeEnum": "scoring.models.ReasonCode",
+        "DecisionReasonCodeEnum": "cases.models.DecisionReason",
+        "AssessmentStatusEnum": "scoring.models.AssessmentStatus",
+        "BulkJobStatusEnum": "scoring.models.BulkJobStatus",
+        "CaseStatusEnum": "cases.models.CaseStatus",
+        "DecisionStateEnum": "cases.models.DecisionState",
+    },
 }
 
 # --- logging ------------------------------------------------------------------------------
@@ -404,6 +426,18 @@ LOGGING = {
 
 PORTAL_DEMO_PASSWORD = env.str("PORTAL_DEMO_PASSWORD", default="demo-portal-2026")
 HEALTHZ_WORKER_TIMEOUT = env.float("HEALTHZ_WORKER_TIMEOUT", default=1.0)
+
+# Cases: work-in-progress limit per officer, claim timeout, SLA (hours per priority, per
+# category with a "default" row; see cases.policy).
+CASES_WIP_LIMIT = env.int("CASES_WIP_LIMIT", default=10)
+CASES_CLAIM_TIMEOUT_MINUTES = env.int("CASES_CLAIM_TIMEOUT_MINUTES", default=120)
+CASES_SLA_DUE_SOON_MINUTES = env.int("CASES_SLA_DUE_SOON_MINUTES", default=60)
+CASES_SLA_HOURS: dict[str, dict[int, int]] = {"default": {1: 4, 2: 24, 3: 72, 4: 120}}
+CASES_QUEUE_PAGE_SIZE = 50
+CASES_QUEUE_COUNT_CAP = 1000
+# Raising a usable limit above this (CNY), or above the latest recommendation, needs a
+# supervisor's approval (four eyes).
+CASES_APPROVAL_LIMIT_THRESHOLD = env.int("CASES_APPROVAL_LIMIT_THRESHOLD", default=20_000)
 
 if _MISSING:
     raise ImproperlyConfigured(

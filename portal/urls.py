@@ -13,6 +13,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("compliance/", include("compliance.urls")),
     path("scoring/", include("scoring.urls")),
+    path("cases/", include("cases.urls")),
+    path("cases/", include("cases.decision_urls")),
     # One sign-in page for everyone, with its lockout messages and audit entries.
     path(
         "admin/login/",
@@ -20,6 +22,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("scoring.api_urls")),
+    path("api/v1/", include("cases.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -118,7 +118,12 @@ def assessment_status(request: HttpRequest, pk: int) -> HttpResponse:
     response = render(
         request,
         "scoring/_assessment_status.html",
-        {"assessment": assessment, "keep_polling": keep_polling},
+        {
+            "assessment": assessment,
+            "keep_polling": keep_polling,
+            # Embedded in a page with its own re-run button (?embed=case): leave ours out.
+            "rerun_elsewhere": request.GET.get("embed") == "case",
+        },
     )
     return _poll_response(response, keep_polling=keep_polling)
 

@@ -28,6 +28,8 @@ def assessment_result(context: template.Context, assessment: Assessment) -> dict
         "rule_hits": assessment.rule_hits if succeeded else [],
         "diff": explain.assessment_diff(previous, assessment) if previous else None,
         "previous": previous,
-        "can_rerun": bool(user and user.has_perm("scoring.add_assessment")),
+        # A page that offers its own re-run (the case page) sets ``rerun_elsewhere``.
+        "can_rerun": bool(user and user.has_perm("scoring.add_assessment"))
+        and not context.get("rerun_elsewhere"),
         "csrf_token": context.get("csrf_token"),
     }

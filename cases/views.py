@@ -1,0 +1,242 @@
+"""Case pages: the queues, claim-next, the case page with its notes and re-assessment.
+
+HTTP only: parse, call one service or selector, render. Service errors become messages
+(``Conflict`` and ``PermissionDenied`` included), form errors stay on the form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import select_template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import User
+from accounts.roles import Role
+from cases import selectors, services
+from cases.forms import NoteForm, PhoneSearchForm, QueueFilterForm, ReassignForm
+from cases.permissions import can_add_notes, can_reassign, can_work_cases
+from scoring.models import AssessmentStatus, ReasonCode, reason_description
+
+DECISION_FORM_TEMPLATE = "cases/_decision_form.html"
+
+
+def _errors_to_messages(request: HttpRequest, exc: ValidationError | PermissionDenied) -> None:
+    texts = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+    for text in texts or [_("You may not do this.")]:
+        messages.error(request, text)
+
+
+def _assignees() -> list[tuple[int, str]]:
+    users = (
+        User.objects.filter(is_active=True, groups__name__in=[Role.RISK_OFFICER, Role.SUPERVISOR])
+        .distinct()
+        .order_by("username")
+        .values_list("pk", "username")
+    )
+    return list(users)
+
+
+def _queue_page(request: HttpRequest, *, mine: bool) -> HttpResponse:
+    url_name = "cases:my_cases" if mine else "cases:queue"
+    search = PhoneSearchForm(request.POST if request.method == "POST" else None)
+    if search.is_bound and search.is_valid():
+        # Only the keyed hash of the number goes into the URL of the filtered queue.
+        return redirect(f"{reverse(url_name)}?{urlencode({'ph': search.phone_hash()})}")
+    form = QueueFilterForm(request.GET)
+    page = None
+    if form.is_valid():
+        page = selectors.queue_page(
+            user=request.user, filters=form.filters(mine=mine), after=form.cleaned_data["after"]
+        )
+    can_bulk = can_reassign(request.user) and not mine
+    context: dict[str, Any] = {
+        "mine": mine,
+        "url_name": url_name,
+        "form": form,
+        "search": search,
+        "page": page,
+        "can_claim": can_work_cases(request.user),
+        "now": timezone.now(),
+        "reassign_form": ReassignForm(assignees=_assignees()) if can_bulk else None,
+        "reason_help": [(code, reason_description(code)) for code in ReasonCode],
+    }
+    return render(request, "cases/queue.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("cases.view_case", raise_exception=True)
+def queue(request: HttpRequest) -> HttpResponse:
+    """Open cases, most urgent first; filters, keyset pages and claim-next."""
+    return _queue_page(request, mine=False)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("cases.view_case", raise_exception=True)
+def my_cases(request: HttpRequest) -> HttpResponse:
+    """The signed-in officer's open cases."""
+    return _queue_page(request, mine=True)
+
+
+@require_POST
+@login_required
+@permission_required("cases.change_case", raise_exception=True)
+def claim_next(request: HttpRequest) -> HttpResponse:
+    try:
+        case = services.case_claim_next(actor=request.user)  # type: ignore[arg-type]
+    except (ValidationError, PermissionDenied) as exc:
+        _errors_to_messages(request, exc)
+        return redirect("cases:queue")
+    if case is None:
+        messages.info(request, _("The queue is empty: there is no unassigned case to claim."))
+        return redirect("cases:queue")
+    messages.success(request, _("Case #%(id)d is now yours.") % {"id": case.pk})
+    return redirect("cases:detail", pk=case.pk)
+
+
+@require_POST
+@login_required
+@permission_required("cases.change_case", raise_exception=True)
+def reassign(request: HttpRequest) -> HttpResponse:
+    if not can_reassign(request.user):
+        raise PermissionDenied
+    form = ReassignForm(request.POST, assignees=_assignees())
+    if not form.is_valid():
+        messages.error(request, _("Tick at least one case and choose who takes them."))
+        return redirect("cases:queue")
+    try:
+        cases = services.case_reassign(
+            actor=request.user,  # type: ignore[arg-type]
+            case_ids=form.cleaned_data["case_ids"],
+            assignee_id=form.cleaned_data["assignee"],
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        _errors_to_messages(request, exc)
+    else:
+        messages.success(request, _("%(n)d cases reassigned.") % {"n": len(cases)})
+    return redirect("cases:queue")
+
+
+def _decision_form_template_exists() -> bool:
+    try:
+        select_template([DECISION_FORM_TEMPLATE])
+    except TemplateDoesNotExist:
+        return False
+    return True
+
+
+def _decision_context(request: HttpRequest, case: Any) -> dict[str, Any]:
+    """The decision form when the user may decide on this case now (officers on their own
+    cases, supervisors on any open one) and its partial is installed."""
+    from cases import decisions
+    from cases.decision_views import decision_form_for
+
+    user = request.user
+    may_decide = case.is_open and decisions.can_propose_decisions(user)
+    if may_decide and case.assignee_id != user.pk:
+        may_decide = decisions.can_approve_decisions(user)
+    if not (may_decide and _decision_form_template_exists()):
+        return {"can_decide": False}
+    return {"can_decide": True, "decision_form": decision_form_for(case)}
+
+
+@require_http_methods(["GET"])
+@login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Customer (masked), credit line and blocks, the latest assessment (live while it
+    runs), the decision form, notes and the timeline. Strangers get 404."""
+    return _detail_page(request, selectors.case_for_user(request.user, pk))
+
+
+def _detail_page(
+    request: HttpRequest, case: Any, note_form: NoteForm | None = None, status: int = 200
+) -> HttpResponse:
+    assessment = selectors.case_latest_assessment(case=case)
+    in_flight = assessment is not None and assessment.status in {
+        AssessmentStatus.QUEUED,
+        AssessmentStatus.RUNNING,
+    }
+    context: dict[str, Any] = {
+        "case": case,
+        "customer": case.customer,
+        "credit_line": case.credit_line,
+        "blocks": selectors.case_active_blocks(case=case),
+        "assessment": assessment,
+        "assessment_in_flight": in_flight,
+        "timeline": selectors.case_timeline(case=case),
+        "can_work": can_work_cases(request.user) and case.is_open,
+        "note_form": (
+            note_form or NoteForm(initial={"version": case.version})
+            if can_add_notes(request.user)
+            else None
+        ),
+        "reason_label": case.get_reason_code_display() if case.reason_code else "",
+        "reason_text": reason_description(case.reason_code),
+        **_decision_context(request, case),
+    }
+    return render(request, "cases/detail.html", context, status=status)
+
+
+@require_POST
+@login_required
+@permission_required("cases.add_note", raise_exception=True)
+def note_add(request: HttpRequest, pk: int) -> HttpResponse:
+    case = selectors.case_for_user(request.user, pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.note_add(
+                actor=request.user,  # type: ignore[arg-type]
+                case_id=case.pk,
+                body=form.cleaned_data["body"],
+                version=form.cleaned_data["version"],
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                _errors_to_messages(request, exc)
+                return redirect("cases:detail", pk=case.pk)
+        else:
+            messages.success(request, _("Note added."))
+            return redirect("cases:detail", pk=case.pk)
+    return _detail_page(request, case, note_form=form, status=400)
+
+
+@require_POST
+@login_required
+@permission_required("cases.change_case", raise_exception=True)
+def reassess(request: HttpRequest, pk: int) -> HttpResponse:
+    """Re-run the assessment from the case page and come back to it (the page then polls
+    the new assessment's status until its result and diff appear)."""
+    case = selectors.case_for_user(request.user, pk)
+    version = request.POST.get("version")
+    try:
+        services.case_reassess(
+            actor=request.user,  # type: ignore[arg-type]
+            case_id=case.pk,
+            version=int(version) if version and version.isdigit() else None,
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        _errors_to_messages(request, exc)
+    else:
+        messages.success(
+            request, _("The assessment is queued; this page shows it when it is done.")
+        )
+    return redirect("cases:detail", pk=case.pk)

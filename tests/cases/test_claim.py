@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from accounts.roles import Role
+from cases.models import Case, CaseCategory, CaseEventKind, CaseStatus
+from cases.services import case_claim_next
+from compliance.models import AuditEntry
+from portal.errors import Conflict
+from scoring.models import Customer
+from tests.factories.accounts import UserFactory
+from tests.factories.cases import CaseFactory
+
+
+@pytest.mark.django_db
+def test_an_officer_gets_the_most_urgent_then_earliest_due_case(officer):
+    now = timezone.now()
+    CaseFactory(priority=3, sla_due_at=now + timedelta(hours=1))
+    later = CaseFactory(priority=2, sla_due_at=now + timedelta(hours=9))
+    sooner = CaseFactory(priority=2, sla_due_at=now + timedelta(hours=5))
+    CaseFactory(priority=1, status=CaseStatus.ASSIGNED, assignee=officer)
+
+    claimed = case_claim_next(actor=officer)
+
+    assert claimed.pk == sooner.pk
+    claimed.refresh_from_db()
+    assert (claimed.status, claimed.assignee, claimed.version) == (CaseStatus.ASSIGNED, officer, 2)
+    assert claimed.assigned_at is not None
+    assert claimed.last_touched_at is not None
+    assert claimed.events.get().kind == CaseEventKind.ASSIGNED
+    assert AuditEntry.objects.get(action="case.claimed").target_id == str(claimed.pk)
+    assert claimed.history.latest().history_user == officer
+    assert case_claim_next(actor=officer).pk == later.pk
+
+
+@pytest.mark.django_db
+def test_claiming_from_an_empty_queue_gives_nothing(officer):
+    assert case_claim_next(actor=officer) is None
+    assert not AuditEntry.objects.filter(action="case.claimed").exists()
+
+
+@pytest.mark.django_db
+def test_an_officer_at_the_wip_limit_is_told_so(officer, settings):
+    settings.CASES_WIP_LIMIT = 2
+    CaseFactory.create_batch(2, status=CaseStatus.ASSIGNED, assignee=officer)
+    waiting = CaseFactory()
+    with pytest.raises(Conflict, match="limit of 2"):
+        case_claim_next(actor=officer)
+    waiting.refresh_from_db()
+    assert waiting.assignee is None
+
+
+@pytest.mark.django_db
+def test_an_auditor_cannot_claim(auditor):
+    from django.core.exceptions import PermissionDenied
+
+    CaseFactory()
+    with pytest.raises(PermissionDenied):
+        case_claim_next(actor=auditor)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_32_officers_claiming_at_once_never_get_the_same_case(settings):
+    settings.CASES_WIP_LIMIT = 10_000
+    n_cases, n_threads = 2000, 32
+    customers = Customer.objects.bulk_create(
+        Customer(external_id=f"BULK-{i:06d}") for i in range(n_cases)
+    )
+    due = timezone.now() + timedelta(hours=24)
+    Case.objects.bulk_create(
+        Case(
+            customer=customer,
+            category=CaseCategory.LIMIT_UNUSABLE,
+            source="detection",
+            priority=1 + i % 4,
+            sla_due_at=due + timedelta(seconds=i % 97),
+        )
+        for i, customer in enumerate(customers)
+    )
+    officers = [
+        UserFactory(username=f"claimer{i}", roles=[Role.RISK_OFFICER]) for i in range(n_threads)
+    ]
+    barrier = threading.Barrier(n_threads)
+    claimed: list[list[int]] = [[] for _ in range(n_threads)]
+    errors: list[BaseException] = []
+
+    def work(index: int) -> None:
+        try:
+            barrier.wait()
+            while (case := case_claim_next(actor=officers[index])) is not None:
+                claimed[index].append(case.pk)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n_threads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert not errors
+    every_claim = [pk for ids in claimed for pk in ids]
+    assert len(every_claim) == n_cases
+    assert len(set(every_claim)) == n_cases
+    assert sum(1 for ids in claimed if ids) > 1  # really concurrent, not one thread doing all
+    assert not Case.objects.filter(assignee__isnull=True).exists()
+    assert AuditEntry.objects.filter(action="case.claimed").count() == n_cases
