@@ -28,6 +28,20 @@ class NavItem:
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("home", "home", _("Home"), None),
     NavItem(
+        "cases",
+        "cases:queue",
+        _("Cases"),
+        "cases.view_case",
+        _("The case queue: claim the next case, or find one by status, reason or customer."),
+    ),
+    NavItem(
+        "approvals",
+        "decisions:approvals",
+        _("Approvals"),
+        "cases.change_decision",
+        _("Decisions waiting for a second pair of eyes: approve or reject them."),
+    ),
+    NavItem(
         "credit_lines",
         "scoring:unusable_lines",
         _("Credit lines"),

@@ -52,7 +52,15 @@ def test_the_home_page_has_a_card_for_each_section_of_the_role(
     client.force_login(supervisor)
     response = client.get("/")
     cards = [section.label for section in response.context["sections"]]
-    assert cards == ["Credit lines", "Customers", "Scorecards", "Bulk re-assessment", "Audit log"]
+    assert cards == [
+        "Cases",
+        "Approvals",
+        "Credit lines",
+        "Customers",
+        "Scorecards",
+        "Bulk re-assessment",
+        "Audit log",
+    ]
     page = text(response)
     assert 'data-testid="section-audit_log"' in page
     assert "Every recorded decision and change" in page

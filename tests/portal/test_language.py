@@ -25,7 +25,7 @@ def test_the_language_switch_sets_the_cookie_and_keeps_the_reader_on_the_same_pa
 
     page = text(client.get("/"))
     assert '<html lang="zh-hans">' in page
-    assert nav_labels(client.get("/")) == ["首页", "授信额度", "客户", "评分卡"]
+    assert nav_labels(client.get("/")) == ["首页", "案件", "授信额度", "客户", "评分卡"]
     assert "退出登录" in page
 
 
@@ -33,7 +33,13 @@ def test_switching_back_to_english(client: Client, officer: User) -> None:
     client.force_login(officer)
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
-    assert nav_labels(client.get("/")) == ["Home", "Credit lines", "Customers", "Scorecards"]
+    assert nav_labels(client.get("/")) == [
+        "Home",
+        "Cases",
+        "Credit lines",
+        "Customers",
+        "Scorecards",
+    ]
 
 
 def test_the_sign_in_page_follows_the_browser_language(client: Client) -> None:

@@ -12,9 +12,11 @@ from tests.portal.pages import nav_labels
 pytestmark = pytest.mark.django_db
 
 NAVIGATION_BY_PERSONA = {
-    "officer": ["Home", "Credit lines", "Customers", "Scorecards"],
+    "officer": ["Home", "Cases", "Credit lines", "Customers", "Scorecards"],
     "supervisor": [
         "Home",
+        "Cases",
+        "Approvals",
         "Credit lines",
         "Customers",
         "Scorecards",
@@ -23,6 +25,7 @@ NAVIGATION_BY_PERSONA = {
     ],
     "auditor": [
         "Home",
+        "Cases",
         "Credit lines",
         "Customers",
         "Scorecards",
@@ -35,6 +38,8 @@ NAVIGATION_BY_PERSONA = {
 }
 EVERYTHING = [
     "Home",
+    "Cases",
+    "Approvals",
     "Credit lines",
     "Customers",
     "Scorecards",
@@ -96,6 +101,7 @@ def test_the_navigation_is_in_chinese_after_switching_language(
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
     assert nav_labels(client.get("/")) == [
         "首页",
+        "案件",
         "授信额度",
         "客户",
         "评分卡",
