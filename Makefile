@@ -32,6 +32,7 @@ run: install
 	mkdir -p var
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo --customers $(DEMO_CUSTOMERS) --if-empty --with-assessments
+	$(RUN_ENV) $(BIN)/python manage.py detect_unusable_lines
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## test: services up, then lint, migration check, types and the whole suite

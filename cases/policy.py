@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
-from cases.models import Priority
+from cases.models import CaseCategory, Priority
+from scoring.models import ReasonCode
 
 DEFAULT_SLA_HOURS: dict[int, int] = {
     Priority.P1: 4,
@@ -48,3 +49,38 @@ def claim_timeout_minutes() -> int:
 
 def due_soon_minutes() -> int:
     return int(getattr(settings, "CASES_SLA_DUE_SOON_MINUTES", 60))
+
+
+# --- detection: what a shown-but-unusable line's cause suggests --------------------------------
+
+# The category a cause belongs to, and how urgent it is. A system error is the portal's
+# fault, not the customer's: it goes first. Anomaly blocks on a legitimate customer come
+# next (the customer is stuck now); data and model causes follow; no block at all (a usable
+# limit of zero) is the least specific.
+_CAUSE: dict[str, tuple[CaseCategory, Priority]] = {
+    ReasonCode.SYSTEM_ERROR: (CaseCategory.PAYMENT_FAILED, Priority.P1),
+    ReasonCode.ACTIVATION_DECLINED: (CaseCategory.ACTIVATION_FAILED, Priority.P2),
+    ReasonCode.DEVICE_ANOMALY: (CaseCategory.LIMIT_UNUSABLE, Priority.P2),
+    ReasonCode.GEO_ANOMALY: (CaseCategory.LIMIT_UNUSABLE, Priority.P2),
+    ReasonCode.VELOCITY: (CaseCategory.LIMIT_UNUSABLE, Priority.P2),
+    ReasonCode.DATA_MISMATCH: (CaseCategory.LIMIT_UNUSABLE, Priority.P3),
+    ReasonCode.KYC_EXPIRED: (CaseCategory.LIMIT_UNUSABLE, Priority.P3),
+    ReasonCode.CONSENT_MISSING: (CaseCategory.LIMIT_UNUSABLE, Priority.P3),
+    ReasonCode.SCORE_BELOW_CUTOFF: (CaseCategory.LIMIT_UNUSABLE, Priority.P3),
+    ReasonCode.THIN_FILE: (CaseCategory.LIMIT_UNUSABLE, Priority.P3),
+    ReasonCode.ASSESSMENT_STALE: (CaseCategory.LIMIT_UNUSABLE, Priority.P3),
+}
+_NO_BLOCK = (CaseCategory.LIMIT_UNUSABLE, Priority.P4)
+
+
+def detected_case(reason_codes: list[str]) -> tuple[str, CaseCategory, Priority]:
+    """For a line's active block reasons: (main reason, category, priority).
+
+    The most urgent cause wins; with no active block the line is unusable because its
+    usable limit is zero.
+    """
+    known = [code for code in reason_codes if code in _CAUSE]
+    if not known:
+        return "", *_NO_BLOCK
+    main = min(known, key=lambda code: (_CAUSE[code][1], code))
+    return main, *_CAUSE[main]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from celery import Task, shared_task
 
 from cases import services
+from compliance.audit import SystemActor
 from scoring.tasks import TRANSIENT_ERRORS, backoff_seconds
 
 MAX_RETRIES = 5
@@ -31,3 +32,16 @@ def cases_sla_sweep(self: Task) -> dict[str, int]:
     except TRANSIENT_ERRORS as exc:
         raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
     return {"due_soon": len(report.due_soon), "breached": len(report.breached)}
+
+
+DETECTION_ACTOR = SystemActor("cases_detect_unusable")
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+def cases_detect_unusable(self: Task) -> dict[str, int]:
+    """Nightly: open cases for shown-but-unusable lines that have none."""
+    try:
+        report = services.cases_detect_unusable(actor=DETECTION_ACTOR)
+    except TRANSIENT_ERRORS as exc:
+        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
+    return {"scanned": report.scanned, "opened": report.opened, "attached": report.attached}

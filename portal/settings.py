@@ -221,6 +221,11 @@ CELERY_TASK_ROUTES = {
 WORKER_QUEUES = "celery,bulk"
 
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Open cases for lines shown but unusable that have none (cases.services).
+    "cases-detect-unusable": {
+        "task": "cases.tasks.cases_detect_unusable",
+        "schedule": crontab(hour=1, minute=15),
+    },
     # Walk the whole audit chain nightly; the auditor's page shows the last result.
     "compliance-audit-chain-verify": {
         "task": "compliance.tasks.audit_chain_verify_scheduled",
