@@ -20,7 +20,7 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -45,26 +45,18 @@ from cases.serializers import (
     NoteCreateSerializer,
     NoteSerializer,
 )
+from portal.api import allowed_by
 from scoring.models import Assessment, Block, ReasonCode
 from scoring.serializers import ErrorsSerializer
 
 TIMELINE_LIMIT = 200
 
 
-def _allowed_by(check: Callable[[Any], bool]) -> type[BasePermission]:
-    class Allowed(BasePermission):
-        def has_permission(self, request: Any, view: Any) -> bool:
-            return check(request.user)
-
-    Allowed.__name__ = f"Allowed_{check.__name__}"
-    return Allowed
-
-
-CanViewCases = _allowed_by(permissions.can_view_cases)
-CanWorkCases = _allowed_by(permissions.can_work_cases)
-CanAddNotes = _allowed_by(permissions.can_add_notes)
-CanProposeDecisions = _allowed_by(decisions.can_propose_decisions)
-CanApproveDecisions = _allowed_by(decisions.can_approve_decisions)
+CanViewCases = allowed_by(permissions.can_view_cases)
+CanWorkCases = allowed_by(permissions.can_work_cases)
+CanAddNotes = allowed_by(permissions.can_add_notes)
+CanProposeDecisions = allowed_by(decisions.can_propose_decisions)
+CanApproveDecisions = allowed_by(decisions.can_approve_decisions)
 
 _ERRORS = {
     400: OpenApiResponse(ErrorsSerializer, description="Invalid input, by field."),

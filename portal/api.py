@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -43,3 +45,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is not None:
         response.data = _errors_body(response.data)
     return response
+
+
+def allowed_by(check: Callable[[Any], bool]) -> type[BasePermission]:
+    """A DRF permission class from one of an app's ``permissions`` functions, so the API
+    asks exactly the question the pages ask."""
+
+    class Allowed(BasePermission):
+        def has_permission(self, request: Any, view: Any) -> bool:
+            return check(request.user)
+
+    Allowed.__name__ = f"Allowed_{check.__name__}"
+    return Allowed

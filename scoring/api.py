@@ -9,16 +9,16 @@ reads and never writes (403). Domain errors map to the contract's error bodies i
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api import allowed_by
 from scoring import jobs, permissions, selectors
 from scoring.models import Assessment, BulkJob
 from scoring.serializers import (
@@ -29,20 +29,10 @@ from scoring.serializers import (
     ErrorsSerializer,
 )
 
-
-def _allowed_by(check: Callable[[Any], bool]) -> type[BasePermission]:
-    class Allowed(BasePermission):
-        def has_permission(self, request: Any, view: Any) -> bool:
-            return check(request.user)
-
-    Allowed.__name__ = f"Allowed_{check.__name__}"
-    return Allowed
-
-
-CanViewAssessments = _allowed_by(permissions.can_view_assessments)
-CanViewBulkJobs = _allowed_by(permissions.can_view_bulk_jobs)
-CanStartBulkJobs = _allowed_by(permissions.can_start_bulk_jobs)
-CanManageBulkJobs = _allowed_by(permissions.can_manage_bulk_jobs)
+CanViewAssessments = allowed_by(permissions.can_view_assessments)
+CanViewBulkJobs = allowed_by(permissions.can_view_bulk_jobs)
+CanStartBulkJobs = allowed_by(permissions.can_start_bulk_jobs)
+CanManageBulkJobs = allowed_by(permissions.can_manage_bulk_jobs)
 
 _ERRORS = {
     400: OpenApiResponse(ErrorsSerializer, description="Invalid input."),
