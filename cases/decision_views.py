@@ -91,7 +91,7 @@ def _back(request: HttpRequest, case: Case) -> str:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    return reverse("decisions:propose", args=[case.pk])
+    return reverse("cases:detail", args=[case.pk])
 
 
 @require_http_methods(["GET", "POST"])

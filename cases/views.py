@@ -13,8 +13,6 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import select_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -28,8 +26,6 @@ from cases import selectors, services
 from cases.forms import NoteForm, PhoneSearchForm, QueueFilterForm, ReassignForm
 from cases.permissions import can_add_notes, can_reassign, can_work_cases
 from scoring.models import AssessmentStatus, ReasonCode, reason_description
-
-DECISION_FORM_TEMPLATE = "cases/_decision_form.html"
 
 
 def _errors_to_messages(request: HttpRequest, exc: ValidationError | PermissionDenied) -> None:
@@ -132,17 +128,9 @@ def reassign(request: HttpRequest) -> HttpResponse:
     return redirect("cases:queue")
 
 
-def _decision_form_template_exists() -> bool:
-    try:
-        select_template([DECISION_FORM_TEMPLATE])
-    except TemplateDoesNotExist:
-        return False
-    return True
-
-
 def _decision_context(request: HttpRequest, case: Any) -> dict[str, Any]:
     """The decision form when the user may decide on this case now (officers on their own
-    cases, supervisors on any open one) and its partial is installed."""
+    cases, supervisors on any open one)."""
     from cases import decisions
     from cases.decision_views import decision_form_for
 
@@ -150,7 +138,7 @@ def _decision_context(request: HttpRequest, case: Any) -> dict[str, Any]:
     may_decide = case.is_open and decisions.can_propose_decisions(user)
     if may_decide and case.assignee_id != user.pk:
         may_decide = decisions.can_approve_decisions(user)
-    if not (may_decide and _decision_form_template_exists()):
+    if not may_decide:
         return {"can_decide": False}
     return {"can_decide": True, "decision_form": decision_form_for(case)}
 

@@ -4,6 +4,19 @@
 (function () {
   "use strict";
 
+  // Scripts inserted with innerHTML do not run; the result partial's chart is drawn by an
+  // inline script, so replace each with a fresh element, which the browser does run.
+  function runScripts(container) {
+    Array.prototype.forEach.call(container.querySelectorAll("script"), function (old) {
+      var script = document.createElement("script");
+      Array.prototype.forEach.call(old.attributes, function (attribute) {
+        script.setAttribute(attribute.name, attribute.value);
+      });
+      script.text = old.textContent;
+      old.parentNode.replaceChild(script, old);
+    });
+  }
+
   function poll(element) {
     var url = element.getAttribute("data-poll-url");
     var interval = parseInt(element.getAttribute("data-poll-interval") || "2000", 10);
@@ -18,6 +31,7 @@
           }
           return response.text().then(function (html) {
             element.innerHTML = html;
+            runScripts(element);
             if (response.headers.get("X-Poll") === "stop") {
               element.setAttribute("data-poll", "stop");
             } else {
