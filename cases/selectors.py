@@ -255,3 +255,101 @@ def case_latest_assessment(*, case: Case) -> Assessment | None:
         .first()
     )
     return None if latest is None else assessment_detail(assessment_id=latest)
+
+
+# --- supervision ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Supervision:
+    """What a supervisor watches: the open work, the SLA, throughput and decision habits."""
+
+    open_total: int
+    by_category: list[tuple[str, int]]
+    by_reason: list[tuple[str, int]]
+    breached: int
+    due_soon: int
+    oldest_open: Case | None
+    # (day, officer username, cases closed) over the window, oldest day first
+    closed_per_officer_day: list[tuple[Any, str, int]]
+    decisions: int
+    overrides: int
+    approvals_decided: int
+    approvals_approved: int
+    days: int
+
+    @property
+    def override_rate(self) -> float | None:
+        return self.overrides / self.decisions if self.decisions else None
+
+    @property
+    def approval_rate(self) -> float | None:
+        return self.approvals_approved / self.approvals_decided if self.approvals_decided else None
+
+
+def supervision_summary(*, now: datetime | None = None, days: int = 14) -> Supervision:
+    """Eight aggregate queries, whatever the number of cases (no rows are loaded but one)."""
+    from django.db.models import Count
+    from django.db.models.functions import TruncDate
+
+    from cases.models import Decision, DecisionKind, DecisionState
+
+    now = now or timezone.now()
+    since = now - timedelta(days=days)
+    open_cases = Case.objects.filter(status__in=OPEN_STATUSES)
+    by_category = list(
+        open_cases.values_list("category").annotate(n=Count("id")).order_by("-n", "category")
+    )
+    by_reason = list(
+        open_cases.values_list("reason_code").annotate(n=Count("id")).order_by("-n", "reason_code")
+    )
+    counts = open_cases.aggregate(
+        total=Count("id"),
+        breached=Count("id", filter=Q(sla_due_at__lt=now)),
+        due_soon=Count(
+            "id",
+            filter=Q(
+                sla_due_at__gte=now,
+                sla_due_at__lt=now + timedelta(minutes=policy.due_soon_minutes()),
+            ),
+        ),
+    )
+    oldest = open_cases.select_related("customer").order_by("opened_at", "id").first()
+    closed = list(
+        Case.objects.filter(closed_at__gte=since, assignee__isnull=False)
+        .annotate(day=TruncDate("closed_at", tzinfo=timezone.get_current_timezone()))
+        .values_list("day", "assignee__username")
+        .annotate(n=Count("id"))
+        .order_by("day", "assignee__username")
+    )
+    decided = Decision.objects.filter(proposed_at__gte=since)
+    decision_counts = decided.aggregate(
+        total=Count("id"),
+        overrides=Count("id", filter=Q(kind=DecisionKind.OVERRIDE_LIMIT)),
+        approvals_decided=Count(
+            "id",
+            filter=Q(requires_approval=True, decided_at__isnull=False),
+        ),
+        approvals_approved=Count(
+            "id",
+            filter=Q(
+                requires_approval=True,
+                decided_at__isnull=False,
+                state__in=[DecisionState.APPROVED, DecisionState.APPLIED],
+            ),
+        ),
+    )
+    return Supervision(
+        open_total=counts["total"],
+        by_category=by_category,
+        by_reason=by_reason,
+        breached=counts["breached"],
+        due_soon=counts["due_soon"],
+        oldest_open=oldest,
+        closed_per_officer_day=closed,
+        decisions=decision_counts["total"],
+        overrides=decision_counts["overrides"],
+        approvals_decided=decision_counts["approvals_decided"],
+        approvals_approved=decision_counts["approvals_approved"],
+        days=days,
+    )

@@ -9,6 +9,7 @@ app_name = "cases"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("mine/", views.my_cases, name="my_cases"),
+    path("dashboard/", views.dashboard, name="dashboard"),
     path("claim/", views.claim_next, name="claim_next"),
     path("reassign/", views.reassign, name="reassign"),
     path("<int:pk>/", views.detail, name="detail"),

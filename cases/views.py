@@ -24,6 +24,7 @@ from accounts.models import User
 from accounts.roles import Role
 from cases import selectors, services
 from cases.forms import NoteForm, PhoneSearchForm, QueueFilterForm, ReassignForm
+from cases.models import CaseCategory
 from cases.permissions import can_add_notes, can_reassign, can_work_cases
 from scoring.models import AssessmentStatus, ReasonCode, reason_description
 
@@ -228,3 +229,30 @@ def reassess(request: HttpRequest, pk: int) -> HttpResponse:
             request, _("The assessment is queued; this page shows it when it is done.")
         )
     return redirect("cases:detail", pk=case.pk)
+
+
+@require_http_methods(["GET"])
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The supervisor's view of the work: depth, SLA, throughput, decision habits."""
+    from cases import charts, decisions
+
+    if not decisions.can_approve_decisions(request.user):
+        raise PermissionDenied
+    summary = selectors.supervision_summary()
+    return render(
+        request,
+        "cases/dashboard.html",
+        {
+            "summary": summary,
+            "reasons": [
+                (ReasonCode(code).label if code else _("No block"), n)
+                for code, n in summary.by_reason
+            ],
+            "categories": [(CaseCategory(code).label, n) for code, n in summary.by_category],
+            "queue_chart": charts.queue_depth_html(summary) if summary.by_category else "",
+            "closed_chart": (
+                charts.closed_per_officer_html(summary) if summary.closed_per_officer_day else ""
+            ),
+        },
+    )

@@ -35,6 +35,13 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         _("The case queue: claim the next case, or find one by status, reason or customer."),
     ),
     NavItem(
+        "supervision",
+        "cases:dashboard",
+        _("Supervision"),
+        "cases.change_decision",
+        _("Queue depth, SLA breaches, throughput per officer, override and approval rates."),
+    ),
+    NavItem(
         "approvals",
         "decisions:approvals",
         _("Approvals"),

@@ -54,6 +54,7 @@ def test_the_home_page_has_a_card_for_each_section_of_the_role(
     cards = [section.label for section in response.context["sections"]]
     assert cards == [
         "Cases",
+        "Supervision",
         "Approvals",
         "Credit lines",
         "Customers",

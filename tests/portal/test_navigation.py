@@ -16,6 +16,7 @@ NAVIGATION_BY_PERSONA = {
     "supervisor": [
         "Home",
         "Cases",
+        "Supervision",
         "Approvals",
         "Credit lines",
         "Customers",
@@ -39,6 +40,7 @@ NAVIGATION_BY_PERSONA = {
 EVERYTHING = [
     "Home",
     "Cases",
+    "Supervision",
     "Approvals",
     "Credit lines",
     "Customers",
