@@ -71,6 +71,8 @@ bench: install-dev services
 	$(TEST_ENV) $(BIN)/python bench/seed.py
 	$(TEST_ENV) $(BIN)/python bench/score_one.py
 	$(TEST_ENV) $(BIN)/python bench/bulk_rescore.py
+	$(TEST_ENV) $(BIN)/python bench/claim.py
+	$(TEST_ENV) $(BIN)/python bench/queue_pages.py
 
 clean:
 	rm -rf $(VENV) var
