@@ -34,7 +34,7 @@ from cases.models import (
     DecisionState,
 )
 from cases.services import case_bump, case_ensure_version, case_event_record, case_lock
-from compliance.audit import audit_record
+from compliance.audit import CHANGE_REASON_MAX_LENGTH, audit_record
 from portal.errors import Conflict
 from scoring import jobs
 from scoring.models import (
@@ -43,13 +43,11 @@ from scoring.models import (
     AssessmentStatus,
     AssessmentTrigger,
     Block,
-    CreditLine,
 )
-from scoring.services import block_lift
+from scoring.services import block_lift, credit_line_set_usable_limit
 
 JUSTIFICATION_MAX_LENGTH = 4000
 COMMENT_MAX_LENGTH = 4000
-CHANGE_REASON_MAX_LENGTH = 100
 CENT = Decimal(1).scaleb(-MONEY_PLACES)
 
 KINDS_WITH_BLOCKS = frozenset({DecisionKind.LIFT_BLOCK, DecisionKind.KEEP_BLOCK})
@@ -158,46 +156,6 @@ def _event_data(decision: Decision) -> dict[str, Any]:
 # --- the credit line ------------------------------------------------------------------------
 
 
-def _credit_line_set_usable_limit(
-    *, actor: User, credit_line_id: int, usable_limit: Decimal, decision: Decision
-) -> tuple[Decimal, Decimal]:
-    """Set a line's usable limit for a decision: locked, saved with a history reason and
-    audited with before and after, in the caller's transaction. Returns (before, after)."""
-    line = CreditLine.objects.select_for_update().get(pk=credit_line_id)
-    if usable_limit < 0 or usable_limit > line.granted_limit:
-        raise ValidationError(
-            {
-                "usable_limit": [
-                    _("The usable limit must be between 0 and the granted limit (%(granted)s).")
-                    % {"granted": line.granted_limit}
-                ]
-            },
-            code="usable_limit_range",
-        )
-    before = line.usable_limit
-    line.usable_limit = usable_limit
-    line._history_user = actor  # type: ignore[attr-defined]
-    line._change_reason = f"credit_line.usable_limit_set: {_reason_label(decision)}"[  # type: ignore[attr-defined]
-        :CHANGE_REASON_MAX_LENGTH
-    ]
-    line.save(update_fields=["usable_limit", "updated_at"])
-    audit_record(
-        actor=actor,
-        action="credit_line.usable_limit_set",
-        target=line,
-        data={
-            "decision": decision.pk,
-            "case": decision.case_id,
-            "customer": line.customer_id,
-            "reason_code": decision.reason_code,
-            "usable_limit_before": before,
-            "usable_limit_after": usable_limit,
-            "granted_limit": line.granted_limit,
-        },
-    )
-    return before, usable_limit
-
-
 # --- applying -------------------------------------------------------------------------------
 
 
@@ -219,11 +177,16 @@ def _decision_apply(*, actor: User, case: Case, decision: Decision) -> Decision:
     elif kind == DecisionKind.OVERRIDE_LIMIT:
         if case.credit_line_id is None or decision.usable_limit is None:
             raise ValidationError({"usable_limit": [_("Enter the new usable limit.")]})
-        before, _after = _credit_line_set_usable_limit(
+        before, _after = credit_line_set_usable_limit(
             actor=actor,
             credit_line_id=case.credit_line_id,
             usable_limit=decision.usable_limit,
-            decision=decision,
+            reason=_reason_label(decision),
+            audit_data={
+                "decision": decision.pk,
+                "case": decision.case_id,
+                "reason_code": decision.reason_code,
+            },
         )
         decision.usable_limit_before = before
         case.status = _working_status(case)

@@ -38,7 +38,14 @@ from cases.permissions import (
     ensure_can_reassign,
     ensure_can_work_cases,
 )
-from compliance.audit import SystemActor, audit_record, normalise_data
+from compliance.audit import (
+    SystemActor,
+    actor_label,
+    audit_record,
+    change_reason,
+    history_user,
+    normalise_data,
+)
 from portal.errors import Conflict
 from scoring import jobs
 from scoring.models import Assessment, AssessmentTrigger, Block, CreditLine, ReasonCode
@@ -46,25 +53,7 @@ from scoring.selectors import credit_lines_shown_but_unusable
 
 Actor = User | SystemActor
 
-CHANGE_REASON_MAX_LENGTH = 100  # django-simple-history's history_change_reason column
 NOTE_MAX_LENGTH = 4000
-
-
-def _history_user(actor: Actor | None) -> User | None:
-    return actor if isinstance(actor, User) else None
-
-
-def _actor_label(actor: Actor | None) -> str:
-    if actor is None:
-        return ""
-    if isinstance(actor, SystemActor):
-        return actor.label
-    return actor.get_username()
-
-
-def _change_reason(reason: str, actor: Actor | None) -> str:
-    text = f"{reason} by {actor.label}" if isinstance(actor, SystemActor) else reason
-    return text[:CHANGE_REASON_MAX_LENGTH]
 
 
 # --- primitives ---------------------------------------------------------------------------------
@@ -82,8 +71,8 @@ def case_event_record(
     return CaseEvent.objects.create(
         case=case,
         kind=kind,
-        actor=_history_user(actor),
-        actor_label=_actor_label(actor),
+        actor=history_user(actor),
+        actor_label=actor_label(actor),
         data=data or {},
     )
 
@@ -100,8 +89,8 @@ def case_bump(*, case: Case, actor: Actor | None, reason: str, fields: Sequence[
     if isinstance(actor, User):
         case.last_touched_at = timezone.now()
         update.add("last_touched_at")
-    case._history_user = _history_user(actor)  # type: ignore[attr-defined]
-    case._change_reason = _change_reason(reason, actor)  # type: ignore[attr-defined]
+    case._history_user = history_user(actor)  # type: ignore[attr-defined]
+    case._change_reason = change_reason(reason, actor)  # type: ignore[attr-defined]
     case.save(update_fields=sorted(update))
     return case
 
@@ -205,8 +194,8 @@ def case_open_or_attach(
                 sla_due_at=policy.sla_due(category=category, priority=wanted, start=now),
                 opened_at=now,
             )
-            case._history_user = _history_user(actor)  # type: ignore[attr-defined]
-            case._change_reason = _change_reason("case.opened", actor)  # type: ignore[attr-defined]
+            case._history_user = history_user(actor)  # type: ignore[attr-defined]
+            case._change_reason = change_reason("case.opened", actor)  # type: ignore[attr-defined]
             try:
                 with transaction.atomic():
                     case.save(force_insert=True)
@@ -506,7 +495,7 @@ def _case_mark_due_soon(case: Case, now: datetime) -> None:
     # stays valid), but a history row and the timeline event.
     case.sla_due_soon_at = now
     case._history_user = None  # type: ignore[attr-defined]
-    case._change_reason = _change_reason("case.sla_due_soon", SLA_ACTOR)  # type: ignore[attr-defined]
+    case._change_reason = change_reason("case.sla_due_soon", SLA_ACTOR)  # type: ignore[attr-defined]
     case.save(update_fields=["sla_due_soon_at", "updated_at"])
     case_event_record(
         case=case,

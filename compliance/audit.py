@@ -131,17 +131,19 @@ class SystemActor:
 CHANGE_REASON_MAX_LENGTH = 100  # django-simple-history's history_change_reason column
 
 
-def history_user(actor: User | SystemActor) -> User | None:
+def history_user(actor: User | SystemActor | None) -> User | None:
     """The ``history_user`` of a history row: the person, or nobody for the system."""
-    return None if isinstance(actor, SystemActor) else actor
+    return None if actor is None or isinstance(actor, SystemActor) else actor
 
 
-def actor_label(actor: User | SystemActor) -> str:
-    """``system:<job>`` for the system, the username for a person."""
+def actor_label(actor: User | SystemActor | None) -> str:
+    """``system:<job>`` for the system, the username for a person ("" for nobody)."""
+    if actor is None:
+        return ""
     return actor.label if isinstance(actor, SystemActor) else actor.get_username()
 
 
-def change_reason(action: str, actor: User | SystemActor, detail: str = "") -> str:
+def change_reason(action: str, actor: User | SystemActor | None, detail: str = "") -> str:
     """A history row's change reason: ``block.lifted by system:rules: <detail>``.
 
     The system is named in the text; a person is the row's ``history_user`` instead.

@@ -29,6 +29,7 @@ from compliance.audit import (
     audit_record,
     change_reason,
     history_user,
+    save_with_history,
 )
 from compliance.masking import mask
 from portal.errors import Conflict
@@ -811,3 +812,56 @@ def credit_line_apply_recommendation(
         },
     )
     return line
+
+
+# --- usable limit set by a person ----------------------------------------------------------------
+
+
+@transaction.atomic
+def credit_line_set_usable_limit(
+    *,
+    actor: User,
+    credit_line_id: int,
+    usable_limit: Decimal,
+    reason: str,
+    audit_data: Mapping[str, Any] | None = None,
+) -> tuple[Decimal, Decimal]:
+    """Set a line's usable limit (an officer's override, applied by a decision): locked,
+    kept within 0 and the granted limit, saved with history (user and ``reason``) and
+    audited with before and after plus ``audit_data`` (ids and codes only). Returns
+    ``(before, after)``. ``PermissionDenied`` without ``scoring.change_creditline``.
+    """
+    if not actor.has_perm("scoring.change_creditline"):
+        raise PermissionDenied
+    line = CreditLine.objects.select_for_update().get(pk=credit_line_id)
+    if usable_limit < 0 or usable_limit > line.granted_limit:
+        raise ValidationError(
+            {
+                "usable_limit": [
+                    _("The usable limit must be between 0 and the granted limit (%(granted)s).")
+                    % {"granted": line.granted_limit}
+                ]
+            },
+            code="usable_limit_range",
+        )
+    before = line.usable_limit
+    line.usable_limit = usable_limit
+    save_with_history(
+        line,
+        actor=actor,
+        reason=change_reason("credit_line.usable_limit_set", actor, reason),
+        fields=["usable_limit", "updated_at"],
+    )
+    audit_record(
+        actor=actor,
+        action="credit_line.usable_limit_set",
+        target=line,
+        data={
+            **(audit_data or {}),
+            "customer": line.customer_id,
+            "usable_limit_before": before,
+            "usable_limit_after": usable_limit,
+            "granted_limit": line.granted_limit,
+        },
+    )
+    return before, usable_limit

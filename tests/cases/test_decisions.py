@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from cases import decisions
 from cases.decision_policy import (
     LIMIT_ABOVE_RECOMMENDATION,
     LIMIT_ABOVE_THRESHOLD,
@@ -21,6 +20,7 @@ from cases.decisions import decision_approve, decision_propose, decision_reject
 from cases.models import Case, CaseEvent, CaseEventKind, CaseStatus, Decision, DecisionState
 from compliance.models import AuditEntry
 from portal.errors import Conflict
+from scoring import services as scoring_services
 from scoring.models import Assessment, AssessmentStatus, Block, CreditLine
 from tests.cases.conftest import MakeCase
 from tests.factories.scoring import make_assessment
@@ -161,14 +161,14 @@ def test_the_line_change_is_all_or_nothing(
     case = make_case(assignee=officer)
     line = case.credit_line
     history_rows = line.history.count()
-    real = decisions.audit_record
+    real = scoring_services.audit_record
 
     def failing(**kwargs: Any) -> Any:
         if kwargs["action"] == "credit_line.usable_limit_set":
             raise RuntimeError("audit log unavailable")
         return real(**kwargs)
 
-    monkeypatch.setattr(decisions, "audit_record", failing)
+    monkeypatch.setattr(scoring_services, "audit_record", failing)
 
     with pytest.raises(RuntimeError):
         _propose(officer, case, usable_limit="5000")
