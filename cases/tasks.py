@@ -45,3 +45,6 @@ def cases_detect_unusable(self: Task) -> dict[str, int]:
     except TRANSIENT_ERRORS as exc:
         raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
     return {"scanned": report.scanned, "opened": report.opened, "attached": report.attached}
+
+
+from cases import signal_tasks  # noqa: E402, F401  (registers the signal tasks with workers)

@@ -7,6 +7,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 GENESIS_HASH = "0" * 64
 
@@ -85,3 +86,322 @@ class ChainVerification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'broken'}"
+
+
+# --- personal-data access log -------------------------------------------------------------------
+
+ACCESS_LOG_MIN_RETENTION_DAYS = 183  # PIPL practice: at least six months, whatever the policy
+
+
+class PersonalField(models.TextChoices):
+    """The personal fields of a customer that can be revealed, exported or erased."""
+
+    NAME = "name", _("Name")
+    PHONE = "phone", _("Mobile number")
+    NATIONAL_ID = "national_id", _("ID number")
+
+
+class AccessSource(models.TextChoices):
+    PAGE = "page", _("Portal page")
+    API = "api", _("API")
+    EXPORT = "export", _("Export")
+    PRIVACY_REQUEST = "privacy_request", _("Data-subject request")
+
+
+class PersonalDataAccess(models.Model):
+    """One reveal of personal fields in plain text: who, whose, which fields, why, from where.
+
+    Append-only: database triggers refuse UPDATE, and refuse DELETE of rows younger than
+    ``ACCESS_LOG_MIN_RETENTION_DAYS`` (migration ``0005``), so no retention policy can cut
+    the log short. ``customer`` survives erasure (the customer row is pseudonymised, not
+    deleted); ``case_id`` is a plain id because cases sit above compliance.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        on_delete=models.PROTECT,
+        related_name="personal_data_accesses",
+    )
+    actor_label = models.CharField(_("who (name)"), max_length=200)
+    customer = models.ForeignKey(
+        "scoring.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="personal_data_accesses",
+    )
+    fields = models.JSONField(_("fields"), default=list)
+    purpose = models.CharField(_("purpose"), max_length=500)
+    case_id = models.BigIntegerField(_("case"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=16, choices=AccessSource.choices)
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("personal-data access")
+        verbose_name_plural = _("personal-data accesses")
+        default_permissions = ("view",)
+        permissions = [
+            ("reveal_personal_data", _("Can reveal a customer's personal data for a purpose"))
+        ]
+        indexes = [
+            models.Index(fields=["customer", "at"], name="pda_customer_at_idx"),
+            models.Index(fields=["actor", "at"], name="pda_actor_at_idx"),
+            models.Index(fields=["at"], name="pda_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"access #{self.pk} by {self.actor_label}"
+
+
+# --- data-subject requests ----------------------------------------------------------------------
+
+
+class RequestKind(models.TextChoices):
+    ACCESS = "access", _("Access to their data")
+    COPY = "copy", _("Copy of their data")
+    CORRECT = "correct", _("Correction")
+    DELETE = "delete", _("Deletion")
+    EXPLAIN = "explain", _("Explanation of an automated decision")
+    HUMAN_REVIEW = "human_review", _("Human review of an automated decision")
+    WITHDRAW_CONSENT = "withdraw_consent", _("Withdrawal of consent")
+
+
+class RequestChannel(models.TextChoices):
+    PORTAL = "portal", _("Feedback form")
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
+    LETTER = "letter", _("Letter")
+    BRANCH = "branch", _("In person")
+    PARTNER = "partner", _("Partner channel")
+
+
+class RequestStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    REFUSED = "refused", _("Refused")
+
+
+class DataSubjectRequest(models.Model):
+    """A person's request under PIPL Art. 44-47, answered by a privacy officer by ``due_at``.
+
+    ``result`` holds what fulfilment produced that is not personal data (ids, counts, the
+    explanation's reason codes); exports of the person's data are built on download, as a
+    logged reveal, and never stored here.
+    """
+
+    customer = models.ForeignKey(
+        "scoring.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="privacy_requests",
+    )
+    kind = models.CharField(_("type"), max_length=20, choices=RequestKind.choices)
+    channel = models.CharField(_("channel"), max_length=16, choices=RequestChannel.choices)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    due_at = models.DateTimeField(_("due"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=RequestStatus.choices, default=RequestStatus.OPEN
+    )
+    outcome = models.TextField(_("outcome"), blank=True, max_length=4000)
+    refusal_reason = models.TextField(_("reason for refusal"), blank=True, max_length=4000)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("data-subject request")
+        verbose_name_plural = _("data-subject requests")
+        permissions = [("fulfil_datasubjectrequest", _("Can fulfil data-subject requests"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status=RequestStatus.REFUSED) | ~models.Q(refusal_reason=""),
+                name="dsr_refusal_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status=RequestStatus.OPEN) | models.Q(closed_at__isnull=False),
+                name="dsr_closed_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(status=RequestStatus.OPEN),
+                name="dsr_open_due_idx",
+            ),
+            models.Index(fields=["customer", "received_at"], name="dsr_customer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"request #{self.pk} ({self.kind})"
+
+
+# --- legal hold and retention -------------------------------------------------------------------
+
+
+class LegalHold(models.Model):
+    """Keeps a customer's data (or a case's) from erasure and retention while it is active."""
+
+    customer = models.ForeignKey(
+        "scoring.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="legal_holds",
+    )
+    case_id = models.BigIntegerField(_("case"), null=True, blank=True)
+    reason = models.TextField(_("reason"), max_length=2000)
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("placed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    placed_at = models.DateTimeField(_("placed"), default=timezone.now)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("released by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    released_at = models.DateTimeField(_("released"), null=True, blank=True)
+    release_reason = models.TextField(_("reason for release"), blank=True, max_length=2000)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("legal hold")
+        verbose_name_plural = _("legal holds")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(customer__isnull=False) | models.Q(case_id__isnull=False),
+                name="legalhold_has_subject",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["customer"],
+                condition=models.Q(released_at__isnull=True),
+                name="legalhold_active_customer_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"legal hold #{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.released_at is None
+
+
+class RetentionRecordType(models.TextChoices):
+    CUSTOMER_PERSONAL_DATA = (
+        "customer_personal_data",
+        _("Personal data of customers with no open case, no active line and no recent activity"),
+    )
+    FEEDBACK_TEXT = "feedback_text", _("Customers' feedback (names, numbers, descriptions)")
+    CASE_NOTES = "case_notes", _("Officers' notes on closed cases")
+    PERSONAL_DATA_ACCESS = "personal_data_access", _("Personal-data access log")
+
+
+class RetentionPolicy(models.Model):
+    """How long one kind of record is kept after the event that ends its purpose."""
+
+    record_type = models.CharField(
+        _("record type"), max_length=32, choices=RetentionRecordType.choices, unique=True
+    )
+    keep_days = models.PositiveIntegerField(_("keep for (days)"))
+    enabled = models.BooleanField(_("enabled"), default=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("retention policy")
+        verbose_name_plural = _("retention policies")
+
+    def __str__(self) -> str:
+        return f"{self.record_type}: {self.keep_days} days"
+
+
+class RetentionRun(models.Model):
+    """One run of the retention policies, real or dry: what it found and what it did."""
+
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    dry_run = models.BooleanField(_("dry run"))
+    actor_label = models.CharField(_("run by"), max_length=200)
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("retention run")
+        verbose_name_plural = _("retention runs")
+        default_permissions = ("view",)
+        indexes = [models.Index(fields=["-started_at"], name="retentionrun_started_idx")]
+
+    def __str__(self) -> str:
+        return f"retention run #{self.pk}"
+
+
+# --- exports ------------------------------------------------------------------------------------
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    JSON = "json", "JSON"
+
+
+class ExportRecord(models.Model):
+    """One export of a filtered view, and its manifest once the stream has ended.
+
+    The file is streamed, never stored; its SHA-256 digest and the signature over the
+    manifest (``EXPORT_SIGNING_KEY``) are written when the last row has gone out, so the
+    manifest can be downloaded beside the file and checked with ``manage.py export_verify``.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(_("what"), max_length=40)
+    format = models.CharField(_("format"), max_length=8, choices=ExportFormat.choices)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("exported by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    rows = models.BigIntegerField(_("rows"), default=0)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    signature = models.CharField(_("signature"), max_length=128, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        default_permissions = ("view",)
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="export_by_idx")]
+
+    def __str__(self) -> str:
+        return f"export #{self.pk} ({self.kind})"

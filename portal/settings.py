@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
+    "rest_framework_api_key",
     "drf_spectacular",
     "django_filters",
     "simple_history",
@@ -190,10 +191,21 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "portal",
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-        }
+        },
+        # Rate-limit counters (django-ratelimit): shared by every web process through Redis.
+        "ratelimit": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "rl",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        },
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
+RATELIMIT_USE_CACHE = "ratelimit"
 
 # Without Redis, jobs run in the web process; services enqueue them with
 # transaction.on_commit, so they still run only after the change is committed.
@@ -249,6 +261,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "cases.tasks.cases_sla_sweep",
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    # Re-send feedback and signals stored while Redis or the workers were down.
+    "cases-intake-sweep": {
+        "task": "cases.tasks.intake_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Apply the retention policies (each run audited, with its report).
+    "compliance-retention": {
+        "task": "compliance.tasks.retention_run_scheduled",
+        "schedule": crontab(hour=3, minute=0),
     },
 }
 
@@ -443,6 +466,16 @@ CASES_QUEUE_COUNT_CAP = 1000
 # Raising a usable limit above this (CNY), or above the latest recommendation, needs a
 # supervisor's approval (four eyes).
 CASES_APPROVAL_LIMIT_THRESHOLD = env.int("CASES_APPROVAL_LIMIT_THRESHOLD", default=20_000)
+
+# Intake: the version of the notice and consent text the form shows (stored with each
+# submission), and rate limits per client address (django-ratelimit syntax).
+INTAKE_CONSENT_VERSION = "2026-11-v1"
+INTAKE_RATE_SUBMIT = env.str("INTAKE_RATE_SUBMIT", default="10/m")
+INTAKE_RATE_LOOKUP = env.str("INTAKE_RATE_LOOKUP", default="20/m")
+
+# Data-subject requests: days to answer (PIPL practice: 15), and when one shows as due soon.
+PRIVACY_REQUEST_DUE_DAYS = env.int("PRIVACY_REQUEST_DUE_DAYS", default=15)
+PRIVACY_REQUEST_DUE_SOON_DAYS = env.int("PRIVACY_REQUEST_DUE_SOON_DAYS", default=3)
 
 if _MISSING:
     raise ImproperlyConfigured(

@@ -1,0 +1,5 @@
+"""Page routes of the compliance app's access pages (included by compliance.urls)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
