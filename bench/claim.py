@@ -9,8 +9,13 @@ is the real service: lock, event, history and audit entry in one transaction) un
 queue is empty or ``--seconds`` pass. Prints claims per second, latency percentiles and
 duplicate claims (target: at least 300 per second, 0 duplicates).
 
+First, one client claims ``--profile`` cases alone and the cost of a claim is printed:
+statements sent (BEGIN and COMMIT not included), wall time, and the CPU time of the client
+process and of its PostgreSQL backend (read from /proc, so the server must be local). On a
+machine shared with other work these are steadier than claims per second under contention.
+
 Usage: .venv/bin/python bench/claim.py [--customers 20000] [--cases 50000] [--clients 32]
-       [--seconds 120]
+       [--seconds 120] [--profile 300]
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import io
 import multiprocessing
+import os
 import random
 import statistics
 import threading
@@ -81,6 +87,60 @@ def _make_cases(total: int) -> int:
 
 
 Result = tuple[list[list[int]], list[list[float]], list[str], float]
+
+
+def _backend_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a local PostgreSQL backend (``None`` when /proc cannot tell)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _profile(officer: Any, n: int) -> None:
+    """One client claiming ``n`` cases alone: statements, wall and CPU time per claim."""
+    from django.db import connection
+
+    from cases.services import case_claim_next
+
+    statements = [0]
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements[0] += 1
+        return execute(sql, params, many, context)
+
+    case_claim_next(actor=officer)  # warm up: connection, permission cache
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    server_before = _backend_cpu_seconds(backend)
+    client_before = time.process_time()
+    started = time.perf_counter()
+    claimed = 0
+    with connection.execute_wrapper(count):
+        for _ in range(n):
+            if case_claim_next(actor=officer) is None:
+                break
+            claimed += 1
+    wall = time.perf_counter() - started
+    client = time.process_time() - client_before
+    server_after = _backend_cpu_seconds(backend)
+    connection.close()
+    if not claimed:
+        print("profile: nothing to claim")
+        return
+    server = (
+        f"{(server_after - server_before) / claimed * 1000:.2f} ms"
+        if server_before is not None and server_after is not None
+        else "unknown"
+    )
+    print(
+        f"one client alone: {claimed} claims, {statements[0] / claimed:.1f} statements per "
+        f"claim, {wall / claimed * 1000:.2f} ms wall, CPU {client / claimed * 1000:.2f} ms "
+        f"client + {server} server per claim"
+    )
 
 
 def _claim_loop(officer: Any, deadline: float) -> tuple[list[int], list[float], str]:
@@ -174,6 +234,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=50_000)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=120.0)
+    parser.add_argument("--profile", type=int, default=300, help="claims by one client first")
     parser.add_argument(
         "--mode",
         choices=["processes", "threads"],
@@ -205,6 +266,10 @@ def main() -> None:
             for i in range(args.clients)
         ]
         connection.close()
+        if args.profile:
+            profiler = UserFactory(username="bench-profile", roles=[Role.RISK_OFFICER])
+            connection.close()
+            _profile(profiler, args.profile)
 
         if args.mode == "threads":
             claims, latencies, errors, elapsed = _run_threads(officers, args.seconds)
@@ -212,8 +277,9 @@ def main() -> None:
             claims, latencies, errors, elapsed = _run_processes(officers, args.seconds)
 
         every = [pk for ids in claims for pk in ids]
+        profiled = Case.objects.filter(assignee__username="bench-profile").count()
         duplicates = len(every) - len(set(every))
-        assigned = Case.objects.filter(assignee__isnull=False).count()
+        assigned = Case.objects.filter(assignee__isnull=False).count() - profiled
         flat = sorted(x for per in latencies for x in per)
         p50 = statistics.median(flat) * 1000 if flat else 0.0
         p95 = flat[int(len(flat) * 0.95) - 1] * 1000 if flat else 0.0

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 from django.utils.translation import gettext as _
 
 from cases.models import CaseCategory
-from cases.selectors import Supervision
+from cases.selectors import DecisionRates, Supervision
 
 _LAYOUT = {
     "height": 320,
@@ -58,3 +58,80 @@ def closed_per_officer_html(summary: Supervision) -> str:
         **_LAYOUT,
     )
     return _html(figure, "chart-closed")
+
+
+def _percent(share: float | None) -> float | None:
+    return None if share is None else round(share * 100, 1)
+
+
+def decisions_per_officer_html(rates: DecisionRates) -> str:
+    weeks = rates.weeks
+    figure = go.Figure(
+        [
+            go.Bar(
+                name=officer,
+                x=[week.isoformat() for week in weeks],
+                y=[
+                    rates.weekly[(week, officer)].decisions
+                    if (week, officer) in rates.weekly
+                    else 0
+                    for week in weeks
+                ],
+            )
+            for officer in rates.officers
+        ]
+    )
+    figure.update_layout(
+        title=_("Decisions per officer per week"),
+        barmode="stack",
+        xaxis_title=_("Week starting"),
+        yaxis_title=_("Decisions"),
+        **_LAYOUT,
+    )
+    return _html(figure, "chart-rates-decisions")
+
+
+def _share_lines(rates: DecisionRates, share: str, title: str, div_id: str) -> str:
+    weeks = rates.weeks
+    figure = go.Figure(
+        [
+            go.Scatter(
+                name=officer,
+                mode="lines+markers",
+                connectgaps=False,
+                x=[week.isoformat() for week in weeks],
+                y=[
+                    _percent(getattr(rates.weekly[(week, officer)], share))
+                    if (week, officer) in rates.weekly
+                    else None
+                    for week in weeks
+                ],
+            )
+            for officer in rates.officers
+        ]
+    )
+    figure.update_layout(
+        title=title,
+        xaxis_title=_("Week starting"),
+        yaxis={"title": "%", "range": [0, 100]},
+        **_LAYOUT,
+    )
+    return _html(figure, div_id)
+
+
+def override_share_html(rates: DecisionRates) -> str:
+    return _share_lines(
+        rates,
+        "override_share",
+        _("Share of decisions that override the usable limit"),
+        "chart-rates-overrides",
+    )
+
+
+def approval_share_html(rates: DecisionRates) -> str:
+    return _share_lines(
+        rates,
+        "approval_share",
+        _("Share of reviewed proposals approved (the rest were rejected)"),
+        "chart-rates-approvals",
+    )

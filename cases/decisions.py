@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from cases import policy
+from cases import notifications, policy
 from cases.decision_policy import approval_limit_threshold, decision_needs_approval
 from cases.models import (
     Case,
@@ -378,6 +378,9 @@ def decision_propose(
         case_bump(
             case=case, actor=actor, reason=f"decision.proposed #{decision.pk}", fields=["status"]
         )
+        notifications.notify_decision_to_approve(
+            case_id=case.pk, decision_id=decision.pk, proposer_id=actor.pk
+        )
         return decision
     return _decision_apply(actor=actor, case=case, decision=decision)
 
@@ -420,6 +423,7 @@ def decision_approve(*, actor: User, decision_id: int, comment: str = "") -> Dec
     case_event_record(
         case=case, kind=CaseEventKind.DECISION_APPROVED, actor=actor, data=_event_data(decision)
     )
+    notifications.notify_decision_decided(case_id=case.pk, decision_id=decision.pk)
     return _decision_apply(actor=actor, case=case, decision=decision)
 
 
@@ -456,5 +460,9 @@ def decision_reject(*, actor: User, decision_id: int, comment: str) -> Decision:
     )
     case_event_record(
         case=case, kind=CaseEventKind.DECISION_REJECTED, actor=actor, data=_event_data(decision)
+    )
+    notifications.notify_decision_decided(case_id=case.pk, decision_id=decision.pk)
+    notifications.notify_decision_rejected(
+        case_id=case.pk, decision_id=decision.pk, proposer_id=decision.proposed_by_id
     )
     return decision

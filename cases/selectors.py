@@ -2,22 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import (
+    CharField,
+    DateTimeField,
+    DecimalField,
+    F,
+    Field,
+    Func,
+    IntegerField,
+    JSONField,
+    Max,
+    Model,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    Window,
+)
+from django.db.models.functions import MD5, Cast, JSONObject, Lag
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cases import policy
 from cases.models import OPEN_STATUSES, Case, CaseEvent, CaseEventKind, Note
 from cases.permissions import can_view_cases
 from scoring.models import Assessment, AssessmentTrigger, Block
-from scoring.selectors import assessment_detail
 
 
 def case_for_user(user: Any, pk: int) -> Case:
@@ -149,14 +167,23 @@ def queue_page(
 ) -> QueuePage:
     """One keyset page ordered by priority, due time and id, and a capped count.
 
-    Two queries whatever the page size: the count (``LIMIT cap + 1``, never a count of the
-    whole table) and the rows with their customers and assignees. The customer's ID number
-    is never loaded (so never decrypted); name and phone are shown masked.
+    One query whatever the page size: the rows with their customers and assignees, and the
+    count (``LIMIT cap + 1``, never a count of the whole table) as a scalar subquery. The
+    customer's ID number is never loaded (so never decrypted); name and phone are shown
+    masked.
     """
     size = page_size or int(getattr(settings, "CASES_QUEUE_PAGE_SIZE", 50))
     cap = int(getattr(settings, "CASES_QUEUE_COUNT_CAP", 1000))
     filtered = cases_for_queue(user=user, filters=filters)
-    n = filtered.order_by().values("pk")[: cap + 1].count()
+    capped = filtered.order_by().values("pk")[: cap + 1]
+    # The capped count rides along with the rows as an uncorrelated scalar subquery (the
+    # database computes it once): one query per page instead of two.
+    count = (
+        Case.objects.filter(pk__in=capped)
+        .order_by()
+        .annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
+        .values("n")
+    )
     rows = filtered if after is None else filtered.filter(_after(after))
     found = list(
         rows.select_related("customer", "assignee")
@@ -171,8 +198,11 @@ def queue_page(
             "assignee__first_name",
             "assignee__last_name",
         )
+        .annotate(queue_total=Subquery(count, output_field=IntegerField()))
         .order_by("priority", "sla_due_at", "id")[: size + 1]
     )
+    past_the_end = capped.count() if not found and after is not None else 0
+    n = int(getattr(found[0], "queue_total", 0)) if found else past_the_end
     next_cursor = None
     if len(found) > size:
         found = found[:size]
@@ -203,6 +233,17 @@ QUEUE_FIELDS = (
 
 
 @dataclass(frozen=True)
+class FieldChange:
+    """One field of a history version: its label and the values before and after (already
+    masked where the field is personal: the plain value is never loaded)."""
+
+    field: str
+    label: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
 class TimelineItem:
     at: datetime
     kind: str
@@ -210,29 +251,266 @@ class TimelineItem:
     actor: str
     event: CaseEvent | None = None
     note: Note | None = None
+    # history versions ("changed"): what changed, why, on which record
+    changes: tuple[FieldChange, ...] = ()
+    reason: str = ""
+    record: str = ""
+
+
+HISTORY_KIND = "changed"
+# Bookkeeping columns every save touches: not changes anyone needs to read.
+_HISTORY_SKIP = frozenset({"id", "updated_at", "version", "last_touched_at"})
+_HIDDEN = "••••"
+_EMPTY = "\u2013"  # an en dash: no value
+
+
+def _history_fields(model: type[Model]) -> list[Field]:  # type: ignore[type-arg,unused-ignore]
+    return [f for f in model._meta.concrete_fields if f.attname not in _HISTORY_SKIP]
+
+
+def _is_personal(field: Field) -> bool:  # type: ignore[type-arg,unused-ignore]
+    from compliance.fields import EncryptedTextField
+    from compliance.models import PersonalField
+
+    return isinstance(field, EncryptedTextField) or field.name in PersonalField.values
+
+
+def _snapshot(model: type[Model]) -> JSONObject:
+    """A version's fields as one JSON object: decimals as text (exact), personal fields as a
+    digest only (a change shows, the value never leaves the database)."""
+    parts: dict[str, Any] = {}
+    for field in _history_fields(model):
+        if _is_personal(field):
+            parts[field.attname] = MD5(Cast(field.attname, output_field=TextField()))
+        elif isinstance(field, DecimalField | DateTimeField):
+            parts[field.attname] = Cast(field.attname, output_field=TextField())
+        else:
+            parts[field.attname] = F(field.attname)
+    return JSONObject(**parts)
+
+
+def _history_part(model: type[Model], record: str, ids: Q, since: datetime) -> QuerySet[Any]:
+    """Versions of the matching records since ``since``, plus each record's last version
+    before it (so the first change in range has something to compare with), each with the
+    previous version of the same record alongside (``LAG``)."""
+    history = model.history.model  # type: ignore[attr-defined]
+    before = (
+        history.objects.filter(ids, history_date__lt=since)
+        .values("id")
+        .annotate(last=Max("history_id"))
+        .values("last")
+    )
+    snapshot = _snapshot(model)
+    return (
+        history.objects.filter(ids)
+        .filter(Q(history_date__gte=since) | Q(history_id__in=before))
+        .annotate(
+            t_src=Value(record, output_field=CharField()),
+            t_at=F("history_date"),
+            t_row=F("history_id"),
+            t_obj=F("id"),
+            t_type=F("history_type"),
+            t_actor=F("history_user__username"),
+            t_reason=F("history_change_reason"),
+            t_snap=snapshot,
+            t_prev=Window(
+                Lag(snapshot),
+                partition_by=[F("id")],
+                order_by=[F("history_date").asc(), F("history_id").asc()],
+                output_field=JSONField(),
+            ),
+        )
+        .values(*_TIMELINE_COLUMNS)
+        .order_by()
+    )
+
+
+_TIMELINE_COLUMNS = (
+    "t_src",
+    "t_at",
+    "t_row",
+    "t_obj",
+    "t_type",
+    "t_actor",
+    "t_reason",
+    "t_snap",
+    "t_prev",
+)
+
+
+def _notes_part(case: Case) -> QuerySet[Any]:
+    return (
+        Note.objects.filter(case=case)
+        .annotate(
+            t_src=Value("note", output_field=CharField()),
+            t_at=F("created_at"),
+            t_row=F("id"),
+            t_obj=F("id"),
+            t_type=Value("", output_field=CharField()),
+            t_actor=F("author__username"),
+            t_reason=Value("", output_field=CharField()),
+            t_snap=JSONObject(body=F("body")),
+            t_prev=Value(None, output_field=JSONField()),
+        )
+        .values(*_TIMELINE_COLUMNS)
+        .order_by()
+    )
+
+
+def _display(value: Any) -> str:
+    if value is None or value == "":
+        return _EMPTY
+    return str(value)
+
+
+def _changes(model: type[Model], snap: dict[str, Any], prev: dict[str, Any]) -> list[FieldChange]:
+    changes = []
+    for field in _history_fields(model):
+        old, new = prev.get(field.attname), snap.get(field.attname)
+        if old == new:
+            continue
+        if _is_personal(field):
+            shown_old, shown_new = _HIDDEN, _HIDDEN
+        elif getattr(field, "choices", None):
+            choices = {str(k): str(v) for k, v in field.flatchoices}
+            shown_old = choices.get(str(old), _display(old)) if old is not None else _EMPTY
+            shown_new = choices.get(str(new), _display(new)) if new is not None else _EMPTY
+        else:
+            shown_old, shown_new = _display(old), _display(new)
+        changes.append(FieldChange(field.attname, str(field.verbose_name), shown_old, shown_new))
+    return changes
 
 
 def case_timeline(*, case: Case, limit: int = 200) -> list[TimelineItem]:
-    """Events and notes of a case in one list, newest first (two queries)."""
+    """Events, notes and history versions of a case in one list, newest first.
+
+    Two queries whatever the history's length: the events, and one ``UNION ALL`` of the
+    notes and the history of the case, its credit line and the line's blocks since the case
+    opened (each version with the one before it, so the changed fields are worked out
+    here). A history version with nothing to show (only bookkeeping columns) is left out.
+    """
+    from scoring.models import CreditLine
+
     events = list(case.events.order_by("-at", "-id")[:limit])
-    notes = list(case.notes.select_related("author").order_by("-created_at", "-id")[:limit])
     items = [
         TimelineItem(e.at, e.kind, e.get_kind_display(), e.actor_label, event=e)
         for e in events
         if e.kind != CaseEventKind.NOTE  # the note itself stands for its event
     ]
-    items += [
-        TimelineItem(
-            n.created_at,
-            CaseEventKind.NOTE,
-            str(CaseEventKind.NOTE.label),
-            n.author.get_username(),
-            note=n,
+    since = case.opened_at
+    parts = [_history_part(Case, "case", Q(id=case.pk), since)]
+    if case.credit_line_id is not None:
+        parts += [
+            _history_part(CreditLine, "credit_line", Q(id=case.credit_line_id), since),
+            _history_part(Block, "block", Q(credit_line_id=case.credit_line_id), since),
+        ]
+    models: dict[str, type[Model]] = {"case": Case, "credit_line": CreditLine, "block": Block}
+    labels = {
+        "case": str(Case._meta.verbose_name),
+        "credit_line": str(CreditLine._meta.verbose_name),
+        "block": str(Block._meta.verbose_name),
+    }
+    rows = _notes_part(case).union(*parts, all=True).order_by("-t_at", "-t_row")[: limit * 2]
+    notes = {}
+    for row in rows:
+        if row["t_src"] == "note":
+            notes[row["t_obj"]] = row
+            continue
+        if row["t_at"] < since:
+            continue  # a baseline: the version the first change in range is compared with
+        record = f"{labels[row['t_src']]} #{row['t_obj']}"
+        if row["t_type"] == "+" and row["t_src"] != "case":  # the case's own: "opened"
+            items.append(
+                TimelineItem(
+                    row["t_at"],
+                    HISTORY_KIND,
+                    str(_("Created")),
+                    row["t_actor"] or "",
+                    reason=row["t_reason"] or "",
+                    record=record,
+                )
+            )
+            continue
+        if row["t_type"] != "~" or not row["t_prev"]:
+            continue
+        changes = _changes(models[row["t_src"]], row["t_snap"], row["t_prev"])
+        if not changes:
+            continue
+        items.append(
+            TimelineItem(
+                row["t_at"],
+                HISTORY_KIND,
+                str(_("Changed")),
+                row["t_actor"] or "",
+                changes=tuple(changes),
+                reason=row["t_reason"] or "",
+                record=record,
+            )
         )
-        for n in notes
-    ]
+    for pk, row in notes.items():
+        note = Note(id=pk, case_id=case.pk, body=row["t_snap"]["body"], created_at=row["t_at"])
+        items.append(
+            TimelineItem(
+                row["t_at"],
+                CaseEventKind.NOTE,
+                str(CaseEventKind.NOTE.label),
+                row["t_actor"] or "",
+                note=note,
+            )
+        )
+    items = _merge_changes_into_events(items)
     items.sort(key=lambda item: item.at, reverse=True)
     return items[:limit]
+
+
+# A history version and an event written by one service in one transaction are this close.
+_SAME_ACT = timedelta(seconds=2)
+
+
+def _same_actor(event: TimelineItem, version: TimelineItem) -> bool:
+    if version.actor:
+        return event.actor == version.actor
+    return event.actor.startswith("system:") or not event.actor
+
+
+def _merge_changes_into_events(items: list[TimelineItem]) -> list[TimelineItem]:
+    """Show the fields a service changed under the event it recorded (a claim's status and
+    assignee under "Assigned"), not as a second line: a version goes to the first event of
+    the same actor within ``_SAME_ACT`` after it (else the nearest); one without such an
+    event stays on its own line."""
+    events = [i for i in items if i.event is not None]
+    merged: dict[int, list[TimelineItem]] = {}
+    rest: list[TimelineItem] = []
+    for item in items:
+        if item.kind != HISTORY_KIND or not item.changes:
+            if item.event is None:
+                rest.append(item)
+            continue
+        near = [e for e in events if abs(e.at - item.at) <= _SAME_ACT and _same_actor(e, item)]
+        if not near:
+            rest.append(item)
+            continue
+        # Services change first and record the event after: the first event from then on.
+        after = [e for e in near if e.at >= item.at]
+        target = (
+            min(after, key=lambda e: e.at)
+            if after
+            else min(near, key=lambda e: abs(e.at - item.at))
+        )
+        merged.setdefault(id(target), []).append(item)
+    for event in events:
+        versions = merged.get(id(event), [])
+        if versions:
+            changes = tuple(
+                FieldChange(c.field, f"{v.record}: {c.label}", c.old, c.new)
+                if v.record and not v.record.startswith(str(Case._meta.verbose_name))
+                else c
+                for v in sorted(versions, key=lambda v: v.at)
+                for c in v.changes
+            )
+            event = replace(event, changes=changes)
+        rest.append(event)
+    return rest
 
 
 def case_active_blocks(*, case: Case) -> list[Block]:
@@ -246,15 +524,24 @@ def case_active_blocks(*, case: Case) -> list[Block]:
 
 
 def case_latest_assessment(*, case: Case) -> Assessment | None:
-    """The customer's most recent assessment (any status), loaded as the detail page does."""
-    latest = (
-        Assessment.objects.filter(customer_id=case.customer_id)
+    """The customer's most recent assessment (any status), loaded as the detail page does
+    (the fields of ``scoring.selectors.assessment_detail``), in one query."""
+    return (
+        Assessment.objects.select_related("customer", "scorecard")
+        .only(
+            *(f.name for f in Assessment._meta.concrete_fields),
+            "customer__id",
+            "customer__external_id",
+            "customer__name",
+            "scorecard__id",
+            "scorecard__version",
+            "scorecard__name",
+        )
+        .filter(customer_id=case.customer_id)
         .exclude(trigger=AssessmentTrigger.SHADOW)
         .order_by("-queued_at", "-id")
-        .values_list("pk", flat=True)
         .first()
     )
-    return None if latest is None else assessment_detail(assessment_id=latest)
 
 
 # --- supervision ---------------------------------------------------------------------------------
@@ -353,3 +640,105 @@ def supervision_summary(*, now: datetime | None = None, days: int = 14) -> Super
         approvals_approved=decision_counts["approvals_approved"],
         days=days,
     )
+
+
+# --- override and approval rates -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateRow:
+    """Decisions of one group (a week and an officer, or a reason code)."""
+
+    decisions: int
+    overrides: int
+    approved: int
+    rejected: int
+
+    @property
+    def override_share(self) -> float | None:
+        return self.overrides / self.decisions if self.decisions else None
+
+    @property
+    def reviewed(self) -> int:
+        return self.approved + self.rejected
+
+    @property
+    def approval_share(self) -> float | None:
+        return self.approved / self.reviewed if self.reviewed else None
+
+    @property
+    def rejection_share(self) -> float | None:
+        return self.rejected / self.reviewed if self.reviewed else None
+
+
+@dataclass(frozen=True)
+class DecisionRates:
+    since: datetime
+    until: datetime
+    # (week start, officer username) -> figures, weeks in the display time zone
+    weekly: dict[tuple[Any, str], RateRow]
+    by_reason: list[tuple[str, RateRow]]
+    total: RateRow
+
+    @property
+    def weeks(self) -> list[Any]:
+        return sorted({week for week, _officer in self.weekly})
+
+    @property
+    def officers(self) -> list[str]:
+        return sorted({officer for _week, officer in self.weekly})
+
+
+def decision_rates(
+    *,
+    since: datetime,
+    until: datetime,
+    officer_id: int | None = None,
+    reason_code: str = "",
+) -> DecisionRates:
+    """Decisions proposed in ``[since, until)`` by week and officer (the proposer) and by
+    reason code: how many, how many override the usable limit, and of the proposals a
+    supervisor reviewed, how many were approved and rejected. Two aggregate queries in the
+    database, whatever the number of decisions."""
+    from django.db.models import Count
+    from django.db.models.functions import TruncWeek
+
+    from cases.models import Decision, DecisionKind, DecisionState
+
+    decisions = Decision.objects.filter(proposed_at__gte=since, proposed_at__lt=until)
+    if officer_id is not None:
+        decisions = decisions.filter(proposed_by_id=officer_id)
+    if reason_code:
+        decisions = decisions.filter(reason_code=reason_code)
+    reviewed = Q(requires_approval=True, decided_at__isnull=False)
+    figures = {
+        "n": Count("id"),
+        "overrides": Count("id", filter=Q(kind=DecisionKind.OVERRIDE_LIMIT)),
+        "approved": Count(
+            "id", filter=reviewed & Q(state__in=[DecisionState.APPROVED, DecisionState.APPLIED])
+        ),
+        "rejected": Count("id", filter=reviewed & Q(state=DecisionState.REJECTED)),
+    }
+
+    def row(values: Mapping[str, Any]) -> RateRow:
+        return RateRow(values["n"], values["overrides"], values["approved"], values["rejected"])
+
+    weekly_rows = (
+        decisions.annotate(week=TruncWeek("proposed_at", tzinfo=timezone.get_current_timezone()))
+        .values("week", "proposed_by__username")
+        .annotate(**figures)
+        .order_by("week", "proposed_by__username")
+    )
+    weekly = {(r["week"].date(), r["proposed_by__username"]): row(r) for r in weekly_rows}
+    reason_rows: Any = decisions.values("reason_code").annotate(**figures).order_by()
+    by_reason = sorted(
+        ((r["reason_code"], row(r)) for r in reason_rows),
+        key=lambda pair: (-pair[1].decisions, pair[0]),
+    )
+    total = RateRow(
+        sum(r.decisions for _c, r in by_reason),
+        sum(r.overrides for _c, r in by_reason),
+        sum(r.approved for _c, r in by_reason),
+        sum(r.rejected for _c, r in by_reason),
+    )
+    return DecisionRates(since=since, until=until, weekly=weekly, by_reason=by_reason, total=total)

@@ -8,6 +8,8 @@ versioned save of a locked case).
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from cases import policy
+from cases import notifications, policy
 from cases.models import (
     OPEN_STATUSES,
     Case,
@@ -290,9 +292,41 @@ def case_claim_next(*, actor: User) -> Case | None:
     take a different row and never wait for one another. ``None`` when the queue is empty;
     ``Conflict`` when the officer already holds ``CASES_WIP_LIMIT`` cases in work (the
     officer's own row is locked first, so two tabs cannot both pass the check).
+
+    On PostgreSQL the claim is one statement after the officer's lock: it counts the
+    officer's work in progress, picks and updates the case, and writes its history row and
+    timeline event (``_claim_postgresql``); then the audit entry. Five round trips in all
+    instead of about fourteen, with the same rows written.
     """
     ensure_can_work_cases(actor)
     limit = policy.wip_limit()
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        held, case = _claim_postgresql(actor=actor, limit=limit)
+    else:
+        held, case = _claim_orm(actor=actor, limit=limit)
+    if held >= limit:
+        raise Conflict(
+            _(
+                "You already have %(held)d cases in work, your limit of %(limit)d. "
+                "Finish one before claiming another."
+            )
+            % {"held": held, "limit": limit},
+            code="wip_limit",
+        )
+    if case is None:
+        return None
+    audit_record(
+        actor=actor,
+        action="case.claimed",
+        target=case,
+        data={"assignee": actor.pk, "priority": case.priority},
+    )
+    return case
+
+
+def _claim_orm(*, actor: User, limit: int) -> tuple[int, Case | None]:
+    """The portable claim (SQLite, the local run): lock and count, pick, save."""
     # One round trip: lock the officer's row and count the cases they hold.
     held_cases = (
         Case.objects.filter(assignee=OuterRef("pk"), status__in=WORKED_STATUSES)
@@ -309,14 +343,7 @@ def case_claim_next(*, actor: User) -> Case | None:
         .get()
     ) or 0
     if held >= limit:
-        raise Conflict(
-            _(
-                "You already have %(held)d cases in work, your limit of %(limit)d. "
-                "Finish one before claiming another."
-            )
-            % {"held": held, "limit": limit},
-            code="wip_limit",
-        )
+        return held, None
     case = (
         Case.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(status=CaseStatus.NEW, assignee__isnull=True)
@@ -324,7 +351,7 @@ def case_claim_next(*, actor: User) -> Case | None:
         .first()
     )
     if case is None:
-        return None
+        return held, None
     now = timezone.now()
     case.status = CaseStatus.ASSIGNED
     case.assignee = actor
@@ -335,13 +362,93 @@ def case_claim_next(*, actor: User) -> Case | None:
     case_event_record(
         case=case, kind=CaseEventKind.ASSIGNED, actor=actor, data={"assignee": actor.pk}
     )
-    audit_record(
-        actor=actor,
-        action="case.claimed",
-        target=case,
-        data={"assignee": actor.pk, "priority": case.priority},
-    )
-    return case
+    return held, case
+
+
+@functools.cache
+def _claim_sql() -> tuple[str, list[str]]:
+    """The claim statement: count, pick (``SKIP LOCKED``), update, history row, event.
+
+    Built once from the models' metadata, so the history row copies every column of the
+    case as django-simple-history would (``history_type`` ``~``, user and change reason).
+    """
+    qn = transaction.get_connection().ops.quote_name
+    case_table = qn(Case._meta.db_table)
+    history_model = Case.history.model  # type: ignore[attr-defined,unused-ignore]
+    case_columns = [str(f.column) for f in Case._meta.concrete_fields]
+    history_columns = [f.column for f in history_model._meta.concrete_fields]
+    own = {"history_id", "history_date", "history_change_reason", "history_type", "history_user_id"}
+    unknown = set(history_columns) - set(case_columns) - own
+    if unknown:  # a history column we would not fill: refuse rather than write a bad row
+        raise RuntimeError(f"Unexpected history columns: {sorted(unknown)}")
+    copied = [c for c in history_columns if c in case_columns]
+    worked = ", ".join(f"'{status}'" for status in WORKED_STATUSES)
+    # Only identifiers from the models' metadata and our own constants are formatted in;
+    # every value is a query parameter.
+    sql = f"""
+WITH held AS (
+    SELECT count(*) AS n FROM {case_table}
+    WHERE assignee_id = %(actor)s AND status IN ({worked})
+), pick AS (
+    SELECT id FROM {case_table}
+    WHERE status = %(new)s AND assignee_id IS NULL AND (SELECT n FROM held) < %(limit)s
+    ORDER BY priority, sla_due_at, id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE {case_table} AS c
+    SET status = %(assigned)s, assignee_id = %(actor)s, assigned_at = %(now)s,
+        last_touched_at = %(now)s, updated_at = %(now)s, version = c.version + 1
+    FROM pick WHERE c.id = pick.id
+    RETURNING {", ".join(f"c.{qn(col)}" for col in case_columns)}
+), history AS (
+    INSERT INTO {qn(history_model._meta.db_table)}
+        ({", ".join(qn(col) for col in copied)},
+         history_date, history_change_reason, history_type, history_user_id)
+    SELECT {", ".join(qn(col) for col in copied)}, %(now)s, %(reason)s, '~', %(actor)s
+    FROM claimed
+), event AS (
+    INSERT INTO {qn(CaseEvent._meta.db_table)} (case_id, kind, at, actor_id, actor_label, data)
+    SELECT id, %(kind)s, %(now)s, %(actor)s, %(label)s, %(data)s::jsonb FROM claimed
+)
+SELECT (SELECT n FROM held), claimed.* FROM (SELECT 1) AS one LEFT JOIN claimed ON TRUE
+"""  # noqa: S608
+    return sql, case_columns
+
+
+def _claim_postgresql(*, actor: User, limit: int) -> tuple[int, Case | None]:
+    """Lock the officer's row (its own statement: the count in the next one must see every
+    claim committed while we waited), then claim in one statement (``_claim_sql``)."""
+    sql, _columns = _claim_sql()
+    now = timezone.now()
+    connection = transaction.get_connection()
+    user_table = connection.ops.quote_name(User._meta.db_table)
+    lock_officer = f"SELECT 1 FROM {user_table} WHERE id = %s FOR UPDATE"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(lock_officer, [actor.pk])
+        if cursor.fetchone() is None:
+            raise User.DoesNotExist
+        cursor.execute(
+            sql,
+            {
+                "actor": actor.pk,
+                "new": CaseStatus.NEW.value,
+                "assigned": CaseStatus.ASSIGNED.value,
+                "limit": limit,
+                "now": now,
+                "reason": change_reason("case.claimed", actor),
+                "kind": CaseEventKind.ASSIGNED.value,
+                "label": actor_label(actor),
+                "data": json.dumps({"assignee": actor.pk}),
+            },
+        )
+        row = cursor.fetchone()
+    held = int(row[0] or 0)
+    if row[1] is None:
+        return held, None
+    fields = [f.attname for f in Case._meta.concrete_fields]  # the order of ``columns``
+    case = Case.from_db(connection.alias, fields, row[1:])
+    return held, case
 
 
 RELEASE_ACTOR = SystemActor("cases.release_stale")
@@ -455,7 +562,8 @@ class SlaSweepReport:
 
 def cases_sla_sweep(*, now: datetime | None = None, batch_size: int = 200) -> SlaSweepReport:
     """Mark open cases due soon, and breached ones: breach sets ``sla_breached_at``, raises
-    the priority one step (P1 at most), and records ``sla_breached`` and ``escalated``.
+    the priority one step (P1 at most), records ``sla_breached`` and ``escalated``, and
+    notifies every supervisor in the portal (in the same transaction).
 
     Each case is marked once (the ``*_at`` column is the guard, re-checked under the lock);
     rows locked elsewhere are skipped and picked up by the next run.
@@ -463,9 +571,14 @@ def cases_sla_sweep(*, now: datetime | None = None, batch_size: int = 200) -> Sl
     now = now or timezone.now()
     soon = now + timedelta(minutes=policy.due_soon_minutes())
     open_ = Q(status__in=OPEN_STATUSES, sla_breached_at__isnull=True)
-    breached = _sla_batches(
-        open_ & Q(sla_due_at__lt=now), batch_size, lambda case: _case_mark_breached(case, now)
-    )
+    supervisors: list[list[int]] = []  # looked up once, when the first breach is marked
+
+    def breach(case: Case) -> None:
+        if not supervisors:
+            supervisors.append(notifications.supervisor_ids())
+        _case_mark_breached(case, now, supervisors=supervisors[0])
+
+    breached = _sla_batches(open_ & Q(sla_due_at__lt=now), batch_size, breach)
     due_soon = _sla_batches(
         open_ & Q(sla_due_soon_at__isnull=True, sla_due_at__gte=now, sla_due_at__lte=soon),
         batch_size,
@@ -505,7 +618,7 @@ def _case_mark_due_soon(case: Case, now: datetime) -> None:
     )
 
 
-def _case_mark_breached(case: Case, now: datetime) -> None:
+def _case_mark_breached(case: Case, now: datetime, *, supervisors: list[int]) -> None:
     before = case.priority
     case.sla_breached_at = now
     case.priority = policy.escalated_priority(before)
@@ -528,6 +641,11 @@ def _case_mark_breached(case: Case, now: datetime) -> None:
         data={"priority_before": before, "priority": case.priority},
     )
     audit_record(actor=SLA_ACTOR, action="case.sla_breached", target=case, data=data)
+    notifications.notify_sla_breached(
+        case_id=case.pk,
+        data={"case": case.pk, "priority_before": before, "priority": case.priority},
+        supervisors=supervisors,
+    )
 
 
 # --- notes and re-assessment --------------------------------------------------------------------

@@ -6,17 +6,21 @@ HTTP only: parse, call one service or selector, render. Service errors become me
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -256,3 +260,149 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             ),
         },
     )
+
+
+# --- notifications -----------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET"])
+@login_required
+def notifications_page(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's notifications, newest first, unread ones highlighted."""
+    from cases import notifications
+
+    items = list(notifications.notifications_for_user(request.user))
+    return render(
+        request,
+        "cases/notifications.html",
+        {
+            "notifications": items,
+            "limit": notifications.NOTIFICATION_LIST_LIMIT,
+            "any_unread": any(n.read_at is None for n in items),
+        },
+    )
+
+
+@require_POST
+@login_required
+def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark one of one's own notifications read; someone else's is a 404. Goes on to the
+    case when the form asks to (``open``)."""
+    from cases import notifications
+    from cases.models import Notification
+
+    try:
+        notification = notifications.notification_mark_read(
+            actor=request.user,  # type: ignore[arg-type]
+            notification_id=pk,
+        )
+    except Notification.DoesNotExist:
+        raise Http404 from None
+    if request.POST.get("open") and notification.case_id is not None:
+        return redirect("cases:detail", pk=notification.case_id)
+    return redirect("cases:notifications")
+
+
+@require_POST
+@login_required
+def notifications_read_all(request: HttpRequest) -> HttpResponse:
+    from cases import notifications
+
+    n = notifications.notifications_mark_all_read(actor=request.user)  # type: ignore[arg-type]
+    if n:
+        messages.success(
+            request,
+            ngettext("%(n)d notification marked read.", "%(n)d notifications marked read.", n)
+            % {"n": n},
+        )
+    return redirect("cases:notifications")
+
+
+# --- override and approval rates --------------------------------------------------------------
+
+
+class RatesFilterForm(forms.Form):
+    """Filters of the rates page; empty dates mean the last ``RATES_DEFAULT_WEEKS`` weeks."""
+
+    since = forms.DateField(label=_lazy("From"), required=False)
+    until = forms.DateField(label=_lazy("To (inclusive)"), required=False)
+    officer = forms.TypedChoiceField(label=_lazy("Officer"), required=False, coerce=int)
+    reason_code = forms.ChoiceField(label=_lazy("Reason"), required=False)
+
+    def __init__(self, *args: Any, officers: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from cases.models import DecisionReason
+
+        officer: Any = self.fields["officer"]
+        officer.choices = [("", _lazy("Everyone")), *officers]
+        reason: Any = self.fields["reason_code"]
+        reason.choices = [("", _lazy("Any reason")), *DecisionReason.choices]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", _("The end date must not be before the start date."))
+        return data
+
+    def window(self) -> tuple[datetime, datetime]:
+        """``[since, until)`` as aware datetimes in the display time zone."""
+        tz = timezone.get_current_timezone()
+        today = timezone.localdate()
+        until_day = self.cleaned_data.get("until") or today
+        since_day = self.cleaned_data.get("since") or until_day - timedelta(
+            weeks=RATES_DEFAULT_WEEKS
+        )
+        since = datetime.combine(since_day, time.min, tzinfo=tz)
+        until = datetime.combine(until_day + timedelta(days=1), time.min, tzinfo=tz)
+        return since, until
+
+
+RATES_DEFAULT_WEEKS = 12
+
+
+@never_cache
+@require_http_methods(["GET"])
+@login_required
+@permission_required("compliance.view_auditentry", raise_exception=True)
+def rates(request: HttpRequest) -> HttpResponse:
+    """Override and approval rates by officer and reason code, week by week (auditors and
+    supervisors)."""
+    from cases import charts
+    from cases.models import DecisionReason
+
+    form = RatesFilterForm(request.GET or None, officers=_assignees())
+    result = None
+    context: dict[str, Any] = {"form": form}
+    if not form.is_bound or form.is_valid():
+        if not form.is_bound:
+            form.cleaned_data = {}
+        since, until = form.window()
+        result = selectors.decision_rates(
+            since=since,
+            until=until,
+            officer_id=form.cleaned_data.get("officer") or None,
+            reason_code=form.cleaned_data.get("reason_code") or "",
+        )
+        context.update(
+            {
+                "since_day": since.date(),
+                "until_day": (until - timedelta(days=1)).date(),
+                "reasons": [
+                    (DecisionReason(code).label if code in DecisionReason.values else code, row)
+                    for code, row in result.by_reason
+                ],
+                "charts": (
+                    [
+                        charts.decisions_per_officer_html(result),
+                        charts.override_share_html(result),
+                        charts.approval_share_html(result),
+                    ]
+                    if result.weekly
+                    else []
+                ),
+            }
+        )
+    context["rates"] = result
+    return render(request, "cases/rates.html", context, status=200 if result else 400)

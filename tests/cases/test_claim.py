@@ -112,3 +112,59 @@ def test_32_officers_claiming_at_once_never_get_the_same_case(settings):
     assert sum(1 for ids in claimed if ids) > 1  # really concurrent, not one thread doing all
     assert not Case.objects.filter(assignee__isnull=True).exists()
     assert AuditEntry.objects.filter(action="case.claimed").count() == n_cases
+
+
+@pytest.mark.django_db
+def test_a_claim_is_three_statements_and_writes_the_same_rows(
+    officer, django_assert_max_num_queries
+):
+    CaseFactory.create_batch(2)
+    case_claim_next(actor=officer)  # warm up: the officer's permissions are cached
+
+    # Officer lock; the claim with its history row and event; the audit append. (Plus the
+    # savepoint and its release: the test itself runs in a transaction.)
+    with django_assert_max_num_queries(3 + 2):
+        claimed = case_claim_next(actor=officer)
+
+    assert claimed is not None
+    claimed.refresh_from_db()
+    version = claimed.history.latest()
+    assert (version.history_type, version.history_change_reason) == ("~", "case.claimed")
+    assert version.history_user == officer
+    for field in ("status", "assignee_id", "assigned_at", "version", "priority", "sla_due_at"):
+        assert getattr(version, field) == getattr(claimed, field)
+    event = claimed.events.get()
+    assert (event.kind, event.actor, event.data) == (
+        CaseEventKind.ASSIGNED,
+        officer,
+        {"assignee": officer.pk},
+    )
+    entry = AuditEntry.objects.get(action="case.claimed", target_id=str(claimed.pk))
+    assert entry.data == {"assignee": officer.pk, "priority": claimed.priority}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_of_one_officer_cannot_pass_the_wip_limit_together(settings):
+    settings.CASES_WIP_LIMIT = 1
+    officer = UserFactory(username="two-tabs", roles=[Role.RISK_OFFICER])
+    CaseFactory.create_batch(4)
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def work() -> None:
+        try:
+            barrier.wait()
+            outcomes.append("claimed" if case_claim_next(actor=officer) else "empty")
+        except Conflict:
+            outcomes.append("limit")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["claimed", "limit", "limit", "limit"]
+    assert Case.objects.filter(assignee=officer).count() == 1
