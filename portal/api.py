@@ -41,6 +41,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    if isinstance(exc, exceptions.PermissionDenied) and "request" in context:
+        # A signed-in person's refused write is audited (portal.views.audit_access_denied).
+        from portal.views import audit_access_denied
+
+        request = context["request"]
+        audit_access_denied(request.user, request.method, request.path)
     response = drf_exception_handler(exc, context)
     if response is not None:
         response.data = _errors_body(response.data)

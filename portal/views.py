@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
+from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
 from accounts.roles import role_labels
 from accounts.views import PREVIOUS_SIGN_IN_SESSION_KEY
+from compliance.audit import audit_record
 from portal.navigation import navigation_for
 
 
 @login_required
+@require_http_methods(["GET", "HEAD"])
 def home(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)  # login_required
     previous = request.session.get(PREVIOUS_SIGN_IN_SESSION_KEY)
@@ -35,7 +38,25 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+# Refused writes are audited; refused reads are not (every page's links would flood the chain).
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def audit_access_denied(user: Any, method: str, path: str) -> None:
+    """Audit a signed-in person's refused write: method and path only (no query string,
+    which could carry what they typed; paths hold ids, never personal data)."""
+    if method.upper() not in WRITE_METHODS or not getattr(user, "is_authenticated", False):
+        return
+    audit_record(
+        actor=user,
+        action="access.denied",
+        target=None,
+        data={"method": method.upper(), "path": path[:300], "status": 403},
+    )
+
+
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    audit_access_denied(getattr(request, "user", None), request.method or "", request.path)
     return render(request, "errors/403.html", status=403)
 
 

@@ -32,7 +32,7 @@ from faker import Faker
 from faker.providers.person.zh_CN import Provider as ChinesePersonProvider
 
 from accounts.models import User
-from compliance.audit import SystemActor, audit_record
+from compliance.audit import SystemActor, audit_record, change_reason
 from compliance.fields import EncryptedTextField
 from scoring.models import (
     CURRENCY,
@@ -49,7 +49,7 @@ from scoring.models import (
 
 DEFAULT_CUSTOMERS = 2000
 DEFAULT_SEED = 20261123
-CHANGE_REASON = "seed_demo"
+CHANGE_REASON = change_reason("demo.seeded", SystemActor("seed_demo"))
 CONSENT_VERSION = "2026.1"
 DAY = 86_400
 
