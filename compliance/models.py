@@ -391,10 +391,13 @@ class ExportRecord(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    created_by_label = models.CharField(_("exported by (name)"), max_length=150, blank=True)
+    columns = models.JSONField(_("columns"), default=list, blank=True)
     created_at = models.DateTimeField(_("started"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     rows = models.BigIntegerField(_("rows"), default=0)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    key_id = models.CharField(_("signing key id"), max_length=32, blank=True)
     signature = models.CharField(_("signature"), max_length=128, blank=True)
 
     class Meta:
