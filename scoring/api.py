@@ -18,21 +18,27 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.security import client_ip_address
+from compliance.models import AccessSource
 from portal.api import allowed_by
 from scoring import jobs, permissions, selectors
-from scoring.models import Assessment, BulkJob
+from scoring.models import Assessment, BulkJob, Customer
+from scoring.reveal import can_reveal_personal_data, customer_reveal_with_access
 from scoring.serializers import (
     AssessmentSerializer,
     BulkJobAcceptedSerializer,
     BulkJobCreateSerializer,
     BulkJobProgressSerializer,
     ErrorsSerializer,
+    RevealRequestSerializer,
+    RevealResponseSerializer,
 )
 
 CanViewAssessments = allowed_by(permissions.can_view_assessments)
 CanViewBulkJobs = allowed_by(permissions.can_view_bulk_jobs)
 CanStartBulkJobs = allowed_by(permissions.can_start_bulk_jobs)
 CanManageBulkJobs = allowed_by(permissions.can_manage_bulk_jobs)
+CanRevealPersonalData = allowed_by(can_reveal_personal_data)
 
 _ERRORS = {
     400: OpenApiResponse(ErrorsSerializer, description="Invalid input."),
@@ -145,3 +151,51 @@ class BulkJobResumeAPI(_BulkJobActionAPI):
     )
     def post(self, request: Request, pk: int) -> Response:
         return super().post(request, pk)
+
+
+# --- revealing personal fields ----------------------------------------------------------------
+
+
+class CustomerRevealAPI(APIView):
+    """Plain values of a customer's personal fields for a stated purpose; every call that
+    answers 200 wrote one access-log row and one audit entry. Never cached."""
+
+    permission_classes = [IsAuthenticated, CanRevealPersonalData]
+
+    @extend_schema(
+        operation_id="customer_reveal",
+        summary="Reveal personal fields of a customer for a stated purpose (logged)",
+        request=RevealRequestSerializer,
+        responses={
+            200: RevealResponseSerializer,
+            400: _ERRORS[400],
+            403: _ERRORS[403],
+            404: _ERRORS[404],
+        },
+        tags=["customers"],
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        serializer = RevealRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            reveal = customer_reveal_with_access(
+                actor=request.user,  # type: ignore[arg-type]
+                customer_id=pk,
+                fields=data["fields"],
+                purpose=data["purpose"],
+                case_id=data.get("case"),
+                source=AccessSource.API,
+                ip_address=client_ip_address(request),
+            )
+        except Customer.DoesNotExist:
+            raise NotFound() from None
+        body = {
+            "customer": reveal.customer_id,
+            "fields": reveal.values,
+            "access": reveal.access_id,
+            "empty_fields": reveal.empty_fields,
+        }
+        response = Response(RevealResponseSerializer(body).data)
+        response["Cache-Control"] = "no-store"
+        return response

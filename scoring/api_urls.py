@@ -20,4 +20,5 @@ urlpatterns = [
         name="bulk_job_resume",
     ),
     path("assessments/<int:pk>/", api.AssessmentDetailAPI.as_view(), name="assessment_detail"),
+    path("customers/<int:pk>/reveal/", api.CustomerRevealAPI.as_view(), name="customer_reveal"),
 ]

@@ -184,3 +184,50 @@ class BulkJobProgressSerializer(serializers.Serializer):
     cancelled_at = serializers.DateTimeField(source="job.cancelled_at", allow_null=True)
     updated_at = serializers.DateTimeField(source="job.updated_at")
     failures = BulkJobFailureSerializer(many=True)
+
+
+# --- revealing personal fields --------------------------------------------------------------
+#
+# Both serializers have a field named "fields", which as a class attribute would hide
+# ``Serializer.fields``; they are declared in ``get_fields`` instead (as ErrorsSerializer does).
+
+
+class RevealRequestSerializer(serializers.Serializer):
+    """The shape of a reveal request; what may be revealed, and why, is the service's call."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            "fields": serializers.ListField(
+                child=serializers.CharField(max_length=32),
+                allow_empty=True,
+                max_length=10,
+                help_text='Personal fields to reveal: "name", "phone", "national_id".',
+            ),
+            "purpose": serializers.CharField(
+                allow_blank=True,
+                max_length=2000,
+                help_text="Why the plain values are needed (5 to 500 characters); logged.",
+            ),
+            "case": serializers.IntegerField(
+                required=False,
+                allow_null=True,
+                min_value=1,
+                help_text="The case the reveal is for, if any; it must be this customer's.",
+            ),
+        }
+
+
+class RevealResponseSerializer(serializers.Serializer):
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            "customer": serializers.IntegerField(),
+            "fields": serializers.DictField(
+                child=serializers.CharField(allow_blank=True),
+                help_text='Plain values by field; "" when nothing is on file (erased).',
+            ),
+            "access": serializers.IntegerField(help_text="The personal-data access-log row."),
+            "empty_fields": serializers.ListField(
+                child=serializers.CharField(),
+                help_text="Requested fields with nothing on file (erased or never recorded).",
+            ),
+        }

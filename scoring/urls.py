@@ -1,12 +1,13 @@
 from django.urls import path
 
-from scoring import views
+from scoring import reveal_views, views
 
 app_name = "scoring"
 
 urlpatterns = [
     path("credit-lines/unusable/", views.unusable_lines, name="unusable_lines"),
     path("customers/", views.customer_search, name="customer_search"),
+    path("customers/<int:pk>/reveal/", reveal_views.customer_reveal, name="customer_reveal"),
     # Explanations, scorecard versions, champion/challenger.
     path("assessments/<int:pk>/", views.assessment_detail, name="assessment_detail"),
     path("scorecards/", views.scorecards, name="scorecards"),
