@@ -16,3 +16,12 @@ def audit_chain_verify_scheduled() -> None:
     verification page shows it.
     """
     audit_chain_verify(actor=SystemActor("audit_chain_verify_scheduled"))
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def retention_run_scheduled() -> None:
+    """Apply the retention policies every night (each run recorded and audited with its
+    report; a failing step is recorded on the run, see ``compliance.retention``)."""
+    from compliance.retention import retention_run
+
+    retention_run(actor=SystemActor("retention_run_scheduled"), dry_run=False)

@@ -6,3 +6,11 @@ class ScoringConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "scoring"
     verbose_name = _("Scoring")
+
+    def ready(self) -> None:
+        # What scoring holds about a customer, for data-subject requests, erasure and
+        # retention (compliance asks the registry instead of importing scoring).
+        from compliance.personal_data import register
+        from scoring.personal_data import ScoringPersonalData
+
+        register(ScoringPersonalData())

@@ -131,7 +131,15 @@ def _reason_code_list(reason_codes: Sequence[dict[str, Any]]) -> list[str]:
     return [str(r.get("code", "")) for r in reason_codes]
 
 
-def _consent_refusal() -> AssessmentRefused:
+def _consent_refusal(*, withdrawn: bool = False) -> AssessmentRefused:
+    if withdrawn:
+        return AssessmentRefused(
+            _(
+                "Consent withdrawn: the customer withdrew their consent to the use of their "
+                "financial information, so no assessment may run."
+            ),
+            code="consent_withdrawn",
+        )
     return AssessmentRefused(
         _(
             "The customer has not given, or has withdrawn, consent to the use of their "
@@ -139,6 +147,10 @@ def _consent_refusal() -> AssessmentRefused:
         ),
         code="consent",
     )
+
+
+def _consent_withdrawn(customer_id: int) -> bool:
+    return Customer.objects.filter(pk=customer_id, consent_withdrawn_at__isnull=False).exists()
 
 
 # --- single assessments -----------------------------------------------------------------------
@@ -172,7 +184,7 @@ def assessment_request(
         .get(pk=customer_id)
     )
     if not customer.consent_active:
-        raise _consent_refusal()
+        raise _consent_refusal(withdrawn=customer.consent_withdrawn_at is not None)
     if (
         credit_line_id is not None
         and not CreditLine.objects.filter(pk=credit_line_id, customer_id=customer_id).exists()
@@ -259,7 +271,7 @@ def assessment_execute(*, assessment_id: int) -> bool:
     )
     try:
         if not snapshot.get("consent_active"):
-            raise _consent_refusal()
+            raise _consent_refusal(withdrawn=_consent_withdrawn(assessment.customer_id))
         compiled = engine.compile_scorecard(assessment.scorecard)
         result = engine.score(compiled, snapshot)
     except DOMAIN_ERRORS as exc:
