@@ -7,7 +7,18 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from cases.models import Case, CaseCategory, CaseSource, CaseStatus, Priority
+from cases.models import (
+    Case,
+    CaseCategory,
+    CaseSource,
+    CaseStatus,
+    Channel,
+    ChannelKey,
+    Feedback,
+    FeedbackKind,
+    FeedbackStatus,
+    Priority,
+)
 from tests.factories.scoring import CreditLineFactory
 
 
@@ -25,3 +36,45 @@ class CaseFactory(factory.django.DjangoModelFactory):
     status = CaseStatus.NEW
     priority = Priority.P3
     sla_due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=72))
+
+
+# --- channels and their keys (h_signals) ----------------------------------------------------
+
+
+class ChannelFactory(factory.django.DjangoModelFactory):
+    """An active upstream system; ``kind=Channel.Kind.PARTNER`` for a partner channel."""
+
+    class Meta:
+        model = Channel
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"upstream-{n}")
+    name = factory.Sequence(lambda n: f"Upstream system {n}")
+    kind = Channel.Kind.UPSTREAM
+    active = True
+
+
+def make_channel_key(channel: Channel | None = None, **fields: object) -> tuple[ChannelKey, str]:
+    """``(key row, plaintext)`` for ``channel`` (a new upstream channel by default)."""
+    channel = channel or ChannelFactory()
+    fields.setdefault("name", "test key")
+    key, plaintext = ChannelKey.objects.create_key(channel=channel, **fields)
+    return key, plaintext  # type: ignore[return-value]
+
+
+class FeedbackFactory(factory.django.DjangoModelFactory):
+    """Feedback from the public form, with consent, waiting to be processed. Tests of the
+    intake use ``cases.intake.feedback_submit``; this writes the row directly."""
+
+    class Meta:
+        model = Feedback
+
+    reference = factory.Sequence(lambda n: f"FB-TEST{n:08d}"[:15])
+    kind = FeedbackKind.LIMIT_UNUSABLE
+    name = "王小明"
+    phone = factory.Sequence(lambda n: f"137{n:08d}")
+    description = "额度显示五万但是无法使用。"
+    language = "zh-hans"
+    consent_version = "2026-11-v1"
+    consent_at = factory.LazyFunction(timezone.now)
+    status = FeedbackStatus.RECEIVED

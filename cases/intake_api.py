@@ -1,0 +1,194 @@
+"""``POST /api/v1/feedback/`` and ``GET /api/v1/feedback/{reference}/status/``. HTTP only.
+
+Submitting: a partner channel's API key (``Authorization: Api-Key …``, then wrapped in
+``idempotent_response``) or no credentials at all (the public form's callers, rate limited
+per client address: 429 with ``Retry-After``). The status lookup is public and rate
+limited, and answers an unknown reference exactly as a wrong phone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases import intake
+from cases.channels import ChannelKeyAuthentication, request_channel
+from cases.idempotency import HEADER, idempotent_response
+from cases.intake_views import LOOKUP_GROUP, SUBMIT_GROUP, rate_limited
+from cases.models import Feedback, FeedbackKind, FeedbackStatus
+from cases.signals_api import SafeJSONParser
+from portal.celery import app as celery_app
+from scoring.serializers import ErrorsSerializer
+
+
+class FeedbackInSerializer(serializers.Serializer):
+    """Types and sizes; the content rules (and their messages) are ``cases.intake``'s."""
+
+    kind = serializers.ChoiceField(choices=FeedbackKind.choices)
+    name = serializers.CharField(max_length=intake.NAME_MAX_LENGTH, trim_whitespace=True)
+    phone = serializers.CharField(
+        max_length=intake.PHONE_MAX_LENGTH, help_text="A mainland mobile number."
+    )
+    description = serializers.CharField(
+        min_length=intake.DESCRIPTION_MIN_LENGTH, max_length=intake.DESCRIPTION_MAX_LENGTH
+    )
+    happened_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    consent = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Consent to processing financial information; must be true.",
+    )
+    consent_version = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=intake.CONSENT_VERSION_MAX_LENGTH,
+        help_text="The version of the consent text shown; the portal's current one if empty.",
+    )
+    language = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=10, help_text="zh-hans or en."
+    )
+
+
+class FeedbackCreatedSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    status = serializers.ChoiceField(choices=FeedbackStatus.choices)
+    case = serializers.IntegerField(allow_null=True)
+
+
+class FeedbackStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=["received", "in_review", "resolved", "closed", intake.LOOKUP_NOT_FOUND]
+    )
+    message = serializers.CharField()
+
+
+def _too_many(retry_after: int) -> Response:
+    return Response(
+        {
+            "errors": {
+                "non_field_errors": [
+                    _("Too many requests from your address. Try again in %(s)d seconds.")
+                    % {"s": retry_after}
+                ]
+            }
+        },
+        status=status.HTTP_429_TOO_MANY_REQUESTS,
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+_ERRORS_429 = OpenApiResponse(ErrorsSerializer, description="Rate limited (see Retry-After).")
+
+
+class FeedbackCreateAPI(APIView):
+    authentication_classes = [ChannelKeyAuthentication]
+    permission_classes = [AllowAny]
+    parser_classes = [SafeJSONParser]
+
+    @extend_schema(
+        operation_id="feedback_create",
+        summary="Submit a customer's feedback (partner channel or public form)",
+        request=FeedbackInSerializer,
+        parameters=[
+            OpenApiParameter(
+                HEADER,
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="Channels only: the same key and body give the same answer.",
+            )
+        ],
+        responses={
+            201: FeedbackCreatedSerializer,
+            400: OpenApiResponse(ErrorsSerializer, description="Invalid input, by field."),
+            401: OpenApiResponse(ErrorsSerializer, description="Wrong or revoked API key."),
+            409: OpenApiResponse(ErrorsSerializer, description="Idempotency key reused."),
+            429: _ERRORS_429,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        channel = request_channel(request)
+        if channel is None:
+            retry_after = rate_limited(
+                request._request, group=SUBMIT_GROUP, rate=settings.INTAKE_RATE_SUBMIT
+            )
+            if retry_after is not None:
+                return _too_many(retry_after)
+            return self._create(request, channel=None)
+        return idempotent_response(
+            request=request,
+            channel=channel,
+            endpoint="feedback",
+            handler=lambda: self._create(request, channel=channel),
+        )
+
+    def _create(self, request: Request, *, channel: Any) -> Response:
+        incoming = FeedbackInSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        feedback = intake.feedback_submit(
+            kind=data["kind"],
+            name=data["name"],
+            phone=data["phone"],
+            description=data["description"],
+            happened_at=data["happened_at"],
+            consent=data["consent"],
+            consent_version=data["consent_version"],
+            language=data["language"] or translation.get_language() or "zh-hans",
+            channel=channel,
+        )
+        state, case = feedback.status, None
+        if celery_app.conf.task_always_eager:
+            # Jobs run in-process (``make run`` without Redis): processing is already done.
+            state, case = (
+                Feedback.objects.filter(pk=feedback.pk).values_list("status", "case_id").get()
+            )
+        return Response(
+            {"reference": feedback.reference, "status": state, "case": case},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class FeedbackStatusAPI(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="feedback_status",
+        summary="The status of a submission, by reference and the phone's last four digits",
+        parameters=[
+            OpenApiParameter(
+                "phone_last4",
+                OpenApiTypes.STR,
+                OpenApiParameter.QUERY,
+                required=True,
+                description="The last four digits of the mobile number given.",
+            )
+        ],
+        responses={
+            200: FeedbackStatusSerializer,
+            400: OpenApiResponse(ErrorsSerializer, description="phone_last4 is not 4 digits."),
+            429: _ERRORS_429,
+        },
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        retry_after = rate_limited(
+            request._request, group=LOOKUP_GROUP, rate=settings.INTAKE_RATE_LOOKUP
+        )
+        if retry_after is not None:
+            return _too_many(retry_after)
+        view = intake.feedback_status(
+            reference=reference, phone_last4=request.query_params.get("phone_last4", "")
+        )
+        return Response({"status": view.status, "message": view.message})

@@ -1,0 +1,256 @@
+"""``POST /api/v1/feedback/`` (public and partner channels) and the public status lookup;
+and what happens when Redis is down."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.test.utils import override_settings
+from rest_framework.test import APIClient
+
+from cases import intake
+from cases.models import Channel, Feedback, FeedbackStatus
+from portal.celery import app as celery_app
+from tests.factories.cases import ChannelFactory, make_channel_key
+from tests.factories.scoring import BlockFactory, CreditLineFactory, CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/feedback/"
+
+
+@pytest.fixture(autouse=True)
+def _generous_rate_limits(settings: Any) -> None:
+    settings.INTAKE_RATE_SUBMIT = "1000/m"
+    settings.INTAKE_RATE_LOOKUP = "1000/m"
+
+
+def _address() -> str:
+    return f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250) + 1}"
+
+
+def body(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "kind": "limit_unusable",
+        "name": "张三",
+        "phone": "13912345678",
+        "description": "额度显示五万，但是付款时提示不可用。",
+        "consent": True,
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def stuck_customer() -> Any:
+    customer = CustomerFactory(name="张三", phone="13912345678")
+    line = CreditLineFactory(
+        customer=customer, granted_limit=Decimal("50000.00"), usable_limit=Decimal("0.00")
+    )
+    BlockFactory(credit_line=line, reason_code="GEO_ANOMALY")
+    return customer
+
+
+def test_an_anonymous_submission_is_stored_and_answered_with_its_reference(
+    django_capture_on_commit_callbacks: Any, stuck_customer: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = APIClient().post(URL, body(), format="json")
+
+    assert response.status_code == 201
+    answer = response.json()
+    assert set(answer) == {"reference", "status", "case"}
+    feedback = Feedback.objects.get(reference=answer["reference"])
+    assert feedback.channel is None
+    assert answer["status"] in {"received", "matched"}
+    feedback.refresh_from_db()
+    assert feedback.status == FeedbackStatus.MATCHED
+    assert "13912345678" not in response.content.decode()
+
+
+def test_without_consent_the_api_answers_400_with_errors() -> None:
+    response = APIClient().post(URL, body(consent=False), format="json")
+
+    assert response.status_code == 400
+    assert "consent" in response.json()["errors"]
+    assert not Feedback.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("phone", "12345"),
+        ("name", ""),
+        ("name", "x" * 51),
+        ("description", "x"),
+        ("kind", "lottery"),
+        ("happened_at", "2999-01-01T00:00:00Z"),
+        ("happened_at", "not a time"),
+        ("language", "fr"),
+    ],
+)
+def test_bad_input_is_a_400_naming_the_field(field: str, value: Any) -> None:
+    response = APIClient().post(URL, body(**{field: value}), format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+
+
+@pytest.mark.parametrize("raw", ['{"kind": ', "[1, 2]", '"text"', ""])
+def test_malformed_json_is_a_400_with_errors(raw: str) -> None:
+    response = Client().post(URL, raw, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "errors" in response.json()
+
+
+def test_anonymous_callers_are_rate_limited_with_retry_after(settings: Any) -> None:
+    settings.INTAKE_RATE_SUBMIT = "2/m"
+    client = APIClient(REMOTE_ADDR=_address())
+
+    codes = [client.post(URL, body(), format="json") for _ in range(3)]
+
+    assert [r.status_code for r in codes] == [201, 201, 429]
+    assert int(codes[-1]["Retry-After"]) >= 1
+    assert "non_field_errors" in codes[-1].json()["errors"]
+    assert Feedback.objects.count() == 2
+
+
+def test_a_partner_channel_submits_with_its_key_idempotently(settings: Any) -> None:
+    settings.INTAKE_RATE_SUBMIT = "1/m"  # channels are not limited per address
+    channel = ChannelFactory(code="partner-app", kind=Channel.Kind.PARTNER)
+    _key, plaintext = make_channel_key(channel)
+    client = APIClient(REMOTE_ADDR=_address())
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {plaintext}", HTTP_IDEMPOTENCY_KEY="abc-1")
+
+    first = client.post(URL, body(), format="json")
+    again = client.post(URL, body(), format="json")
+    other = client.post(URL, body(description="另一个问题，完全不同。"), format="json")
+
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert other.status_code == 409
+    feedback = Feedback.objects.get()
+    assert feedback.channel == channel
+
+
+def test_a_wrong_api_key_is_a_401() -> None:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Api-Key nope.nope")
+
+    response = client.post(URL, body(), format="json")
+
+    assert response.status_code == 401
+    assert "errors" in response.json()
+    assert not Feedback.objects.exists()
+
+
+# --- status --------------------------------------------------------------------------------
+
+
+def test_the_status_api_gives_no_hint_whether_a_reference_exists() -> None:
+    reference = APIClient().post(URL, body(phone="13700009999"), format="json").json()["reference"]
+    client = APIClient()
+
+    right = client.get(f"/api/v1/feedback/{reference}/status/?phone_last4=9999")
+    wrong_phone = client.get(f"/api/v1/feedback/{reference}/status/?phone_last4=1111")
+    unknown = client.get("/api/v1/feedback/FB-ABCDEFGHJKMN/status/?phone_last4=1111")
+
+    assert right.status_code == 200
+    assert set(right.json()) == {"status", "message"}
+    assert right.json()["status"] == "received"
+    assert (wrong_phone.status_code, wrong_phone.content) == (unknown.status_code, unknown.content)
+    assert unknown.json()["status"] == intake.LOOKUP_NOT_FOUND
+
+
+def test_the_status_api_needs_four_digits_and_is_rate_limited(settings: Any) -> None:
+    client = APIClient(REMOTE_ADDR=_address())
+    assert client.get("/api/v1/feedback/FB-ABCDEFGHJKMN/status/").status_code == 400
+
+    settings.INTAKE_RATE_LOOKUP = "1/m"
+    client = APIClient(REMOTE_ADDR=_address())
+    ok = client.get("/api/v1/feedback/FB-ABCDEFGHJKMN/status/?phone_last4=1111")
+    limited = client.get("/api/v1/feedback/FB-ABCDEFGHJKMN/status/?phone_last4=1111")
+    assert (ok.status_code, limited.status_code) == (200, 429)
+    assert int(limited["Retry-After"]) >= 1
+
+
+def test_the_api_schema_still_builds(client: Client) -> None:
+    response = client.get("/api/schema/")
+
+    assert response.status_code == 200
+    schema = response.content.decode()
+    assert "/api/v1/feedback/" in schema
+    assert "/api/v1/feedback/{reference}/status/" in schema
+
+
+# --- Redis down ----------------------------------------------------------------------------
+
+CLOSED = "redis://127.0.0.1:9/0"  # nothing listens on port 9
+
+
+@pytest.fixture
+def redis_down() -> Iterator[None]:
+    """The broker and the caches (rate limits, form tokens) point at a closed port."""
+    caches = {
+        name: {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CLOSED}
+        for name in ("default", "ratelimit")
+    }
+    celery_app.conf.task_always_eager = False
+    before = celery_app.conf.broker_url
+    celery_app.conf.broker_url = CLOSED
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    try:
+        with override_settings(CACHES=caches):
+            yield
+    finally:
+        celery_app.conf.broker_url = before
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+        celery_app.conf.task_always_eager = True
+
+
+def test_with_redis_down_submissions_are_still_stored_and_caught_up_later(
+    redis_down: None, django_capture_on_commit_callbacks: Any, stuck_customer: Any
+) -> None:
+    from tests.cases.test_intake_pages import form_data
+
+    with django_capture_on_commit_callbacks(execute=True):
+        api = APIClient().post(URL, body(), format="json")
+        page = Client().post("/feedback/", form_data())
+
+    assert api.status_code == 201
+    assert page.status_code == 302
+    assert list(Feedback.objects.values_list("status", flat=True)) == ["received", "received"]
+
+
+def test_the_sweep_sends_what_was_stored_while_redis_was_down(
+    django_capture_on_commit_callbacks: Any, stuck_customer: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    feedback = Feedback.objects.create(
+        reference=intake.new_reference(),
+        kind="limit_unusable",
+        name="张三",
+        phone="13912345678",
+        description="额度不能用。",
+        consent_version="v1",
+        consent_at=timezone.now(),
+        received_at=timezone.now() - timedelta(minutes=2),
+    )
+
+    assert intake.feedback_sweep() == [feedback.pk]
+
+    feedback.refresh_from_db()
+    assert feedback.status == FeedbackStatus.MATCHED
+    assert json.loads(json.dumps({"case": feedback.case_id}))["case"] is not None
