@@ -33,6 +33,7 @@ run: install
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo --customers $(DEMO_CUSTOMERS) --if-empty --with-assessments
 	$(RUN_ENV) $(BIN)/python manage.py detect_unusable_lines
+	$(RUN_ENV) $(BIN)/python manage.py seed_demo_intake
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## test: services up, then lint, migration check, types and the whole suite
@@ -73,6 +74,8 @@ bench: install-dev services
 	$(TEST_ENV) $(BIN)/python bench/bulk_rescore.py
 	$(TEST_ENV) $(BIN)/python bench/claim.py
 	$(TEST_ENV) $(BIN)/python bench/queue_pages.py
+	$(TEST_ENV) $(BIN)/python bench/export.py
+	$(TEST_ENV) $(BIN)/python bench/intake.py
 
 clean:
 	rm -rf $(VENV) var

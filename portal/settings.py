@@ -357,15 +357,17 @@ def _fernet_keys(name: str, default: str) -> list[str]:
 FIELD_ENCRYPTION_KEYS = _fernet_keys("FIELD_ENCRYPTION_KEYS", _DEV_FIELD_KEY)
 # Keyed hash (HMAC-SHA256) beside each searchable personal field, for exact-match lookup.
 PII_HASH_KEY = _required("PII_HASH_KEY") or _DEV_HASH_KEY
-# Signs audit exports' manifests.
+# Signs exports' manifests: comma-separated keys, newest first; the first signs, all verify.
 EXPORT_SIGNING_KEY = _required("EXPORT_SIGNING_KEY") or _DEV_SIGNING_KEY
 if PRODUCTION:
     for _name, _value in (
         ("PII_HASH_KEY", PII_HASH_KEY),
-        ("EXPORT_SIGNING_KEY", EXPORT_SIGNING_KEY),
+        *(("EXPORT_SIGNING_KEY", key.strip()) for key in EXPORT_SIGNING_KEY.split(",")),
     ):
         if _name not in _MISSING and len(_value) < 32:
-            raise ImproperlyConfigured(f"{_name} must be at least 32 characters of random data.")
+            raise ImproperlyConfigured(
+                f"{_name} must be at least 32 characters of random data (each key)."
+            )
 
 # --- internationalisation ---------------------------------------------------------------
 
@@ -430,6 +432,15 @@ SPECTACULAR_SETTINGS = {
         "BulkJobStatusEnum": "scoring.models.BulkJobStatus",
         "CaseStatusEnum": "cases.models.CaseStatus",
         "DecisionStateEnum": "cases.models.DecisionState",
+        "DecisionKindEnum": "cases.models.DecisionKind",
+        "SignalKindEnum": "cases.models.SignalKind",
+        "SignalStatusEnum": "cases.models.SignalStatus",
+        "PrivacyRequestKindEnum": "compliance.models.RequestKind",
+        "PrivacyRequestStatusEnum": "compliance.models.RequestStatus",
+        "CaseSourceEnum": "cases.models.CaseSource",
+        "AccessSourceEnum": "compliance.models.AccessSource",
+        "PersonalFieldEnum": "compliance.models.PersonalField",
+        "FeedbackKindEnum": "cases.models.FeedbackKind",
     },
 }
 

@@ -226,7 +226,9 @@ def test_a_finished_export_is_recorded_audited_and_its_manifest_verifies(
     assert record.filters == {"action": "credit_line."}
     assert record.sha256 == hashlib.sha256(content).hexdigest()
     assert record.finished_at is not None
-    started, completed = AuditEntry.objects.filter(target_id=str(record.pk)).order_by("id")
+    started, completed = AuditEntry.objects.filter(
+        target_type="compliance.exportrecord", target_id=str(record.pk)
+    ).order_by("id")
     assert (started.action, started.actor, started.target_type) == (
         "export.started",
         auditor,

@@ -36,7 +36,9 @@ def test_an_officer_with_a_chinese_browser_signs_in_and_sees_the_chinese_navigat
     page.get_by_role("button", name="登录").click()
     expect(page).to_have_url(HOME)
     nav = page.get_by_role("navigation", name="主导航")
-    expect(nav.get_by_role("link")).to_have_text(["首页", "案件", "授信额度", "客户", "评分卡"])
+    expect(nav.get_by_role("link")).to_have_text(
+        ["首页", "案件", "分诊", "授信额度", "客户", "评分卡"]
+    )
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
     expect(page.get_by_test_id("roles")).to_contain_text("风险专员")
 
@@ -48,13 +50,15 @@ def test_an_officer_switches_to_chinese_and_stays_on_the_same_page(
     expect(page).to_have_url(HOME)
     nav = page.get_by_role("navigation", name="Main navigation")
     expect(nav.get_by_role("link")).to_have_text(
-        ["Home", "Cases", "Credit lines", "Customers", "Scorecards"]
+        ["Home", "Cases", "Triage", "Credit lines", "Customers", "Scorecards"]
     )
 
     page.get_by_label("Language").select_option("zh-hans")
     page.get_by_role("button", name="Switch").click()
     nav = page.get_by_role("navigation", name="主导航")
-    expect(nav.get_by_role("link")).to_have_text(["首页", "案件", "授信额度", "客户", "评分卡"])
+    expect(nav.get_by_role("link")).to_have_text(
+        ["首页", "案件", "分诊", "授信额度", "客户", "评分卡"]
+    )
     expect(page).to_have_url(HOME)
     expect(page.get_by_role("heading", level=1)).to_contain_text("欢迎")
     expect(page.get_by_role("button", name="退出登录")).to_be_visible()

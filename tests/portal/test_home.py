@@ -56,11 +56,13 @@ def test_the_home_page_has_a_card_for_each_section_of_the_role(
         "Cases",
         "Supervision",
         "Approvals",
+        "Triage",
         "Credit lines",
         "Customers",
         "Scorecards",
         "Bulk re-assessment",
         "Audit log",
+        "Decision rates",
     ]
     page = text(response)
     assert 'data-testid="section-audit_log"' in page

@@ -25,7 +25,7 @@ def test_the_language_switch_sets_the_cookie_and_keeps_the_reader_on_the_same_pa
 
     page = text(client.get("/"))
     assert '<html lang="zh-hans">' in page
-    assert nav_labels(client.get("/")) == ["首页", "案件", "授信额度", "客户", "评分卡"]
+    assert nav_labels(client.get("/")) == ["首页", "案件", "分诊", "授信额度", "客户", "评分卡"]
     assert "退出登录" in page
 
 
@@ -36,6 +36,7 @@ def test_switching_back_to_english(client: Client, officer: User) -> None:
     assert nav_labels(client.get("/")) == [
         "Home",
         "Cases",
+        "Triage",
         "Credit lines",
         "Customers",
         "Scorecards",

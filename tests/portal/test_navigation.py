@@ -12,17 +12,19 @@ from tests.portal.pages import nav_labels
 pytestmark = pytest.mark.django_db
 
 NAVIGATION_BY_PERSONA = {
-    "officer": ["Home", "Cases", "Credit lines", "Customers", "Scorecards"],
+    "officer": ["Home", "Cases", "Triage", "Credit lines", "Customers", "Scorecards"],
     "supervisor": [
         "Home",
         "Cases",
         "Supervision",
         "Approvals",
+        "Triage",
         "Credit lines",
         "Customers",
         "Scorecards",
         "Bulk re-assessment",
         "Audit log",
+        "Decision rates",
     ],
     "auditor": [
         "Home",
@@ -33,8 +35,13 @@ NAVIGATION_BY_PERSONA = {
         "Bulk re-assessment",
         "Audit log",
         "Chain verification",
+        "History",
+        "Decision rates",
+        "Personal-data access",
+        "Exports",
+        "Privacy requests",
     ],
-    "privacy_officer": ["Home", "Customers"],
+    "privacy_officer": ["Home", "Customers", "Privacy requests"],
     "admin_user": ["Home", "Administration"],
 }
 EVERYTHING = [
@@ -42,12 +49,18 @@ EVERYTHING = [
     "Cases",
     "Supervision",
     "Approvals",
+    "Triage",
     "Credit lines",
     "Customers",
     "Scorecards",
     "Bulk re-assessment",
     "Audit log",
     "Chain verification",
+    "History",
+    "Decision rates",
+    "Personal-data access",
+    "Exports",
+    "Privacy requests",
 ]
 
 
@@ -110,6 +123,11 @@ def test_the_navigation_is_in_chinese_after_switching_language(
         "批量重新评估",
         "审计日志",
         "审计链校验",
+        "历史记录",
+        "决策比率",
+        "个人信息访问",
+        "导出",
+        "个人信息请求",
     ]
 
 
