@@ -62,3 +62,20 @@ def grant(apps: Any, role_permissions: dict[str, list[str]]) -> None:
             group.permissions.add(
                 permission_model.objects.get(content_type__app_label=app_label, codename=codename)
             )
+
+
+def revoke(apps: Any, role_permissions: dict[str, list[str]]) -> None:
+    """Take back permissions given by ``grant`` (the reverse of a role data migration)."""
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for role, permissions in role_permissions.items():
+        group = group_model.objects.filter(name=role).first()
+        if group is None:
+            continue
+        for permission in permissions:
+            app_label, codename = permission.split(".", 1)
+            group.permissions.remove(
+                *permission_model.objects.filter(
+                    content_type__app_label=app_label, codename=codename
+                )
+            )

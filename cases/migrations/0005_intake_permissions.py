@@ -6,7 +6,7 @@ Officers and supervisors read feedback and signals and triage unmatched feedback
 
 from django.db import migrations
 
-from accounts.roles import Role, grant
+from accounts.roles import Role, grant, revoke
 
 PERMISSIONS = {
     Role.RISK_OFFICER.value: ["cases.view_feedback", "cases.change_feedback", "cases.view_signal"],
@@ -32,16 +32,7 @@ def forwards(apps, schema_editor):
 
 
 def backwards(apps, schema_editor):
-    group_model = apps.get_model("auth", "Group")
-    permission_model = apps.get_model("auth", "Permission")
-    for role, permissions in PERMISSIONS.items():
-        group = group_model.objects.filter(name=role).first()
-        if group is None:
-            continue
-        codenames = [p.split(".", 1)[1] for p in permissions]
-        group.permissions.remove(
-            *permission_model.objects.filter(content_type__app_label="cases", codename__in=codenames)
-        )
+    revoke(apps, PERMISSIONS)
 
 
 class Migration(migrations.Migration):
