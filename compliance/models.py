@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -51,6 +52,8 @@ class AuditEntry(models.Model):
             models.Index(fields=["target_type", "target_id", "id"], name="audit_target_id_idx"),
             models.Index(fields=["actor_label", "id"], name="audit_actor_label_id_idx"),
             models.Index(fields=["created_at"], name="audit_created_at_idx"),
+            # "Entries naming this customer" (auditors' filter): data's customer member.
+            models.Index(KeyTransform("customer", "data"), name="audit_data_customer_idx"),
         ]
 
     def __str__(self) -> str:
