@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from compliance.audit import SystemActor, audit_record, change_reason, history_user
 from compliance.models import DataSubjectRequest, LegalHold
-from compliance.personal_data import provider, redact_text, sources
+from compliance.personal_data import case_records, customer_records, redact_text, sources
 from portal.errors import Conflict
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ def customer_erase(
     holds = active_legal_holds(customer_id)
     if holds:
         raise _hold_refusal(holds)
-    values = provider("personal_values").personal_values(customer_id)
+    values = customer_records().personal_values(customer_id)
     pseudonym = pseudonym_for(customer_id)
     rows: dict[str, int] = {}
     for source in sources():
@@ -176,7 +176,7 @@ def legal_hold_place(
         raise ValidationError(_("Choose either a customer or a case to hold."), code="subject")
     if customer_id is not None and not customer_model().objects.filter(pk=customer_id).exists():
         raise ValidationError({"customer": [_("No such customer.")]}, code="no_such_customer")
-    if case_id is not None and not provider("case_exists").case_exists(case_id):
+    if case_id is not None and not case_records().case_exists(case_id):
         raise ValidationError({"case": [_("No such case.")]}, code="no_such_case")
     hold = LegalHold(
         customer_id=customer_id,

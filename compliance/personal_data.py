@@ -20,17 +20,12 @@ Hooks every source may give (the defaults contribute nothing):
 - ``retention_sweep(record_type=, cutoff=, dry_run=, actor=)``: scrub the records of that
   type older than ``cutoff``, or count them when ``dry_run``; ``None`` when not its type.
 
-Hooks exactly one source gives (``provider(capability)`` finds it):
+Hooks only the owner of a record kind gives, as two protocols the registered sources may
+also implement (``customer_records()`` and ``case_records()`` find the one that does):
 
-- ``personal_values(customer_id)``: the subject's plain values and keyed hashes (scoring);
-- ``explain(customer_id)``: the customer-facing explanation of the latest automated
-  decision, without personal data (scoring);
-- ``correct(customer_id=, changes=, actor=, reason=)``: change personal fields with history;
-- ``withdraw_consent(customer_id=, actor=, reason=)`` (scoring);
-- ``human_review(customer_id=, actor=, request_id=)``: open a case, return its id (cases);
-- ``case_exists(case_id)``: whether a case id names a case, for legal holds (cases);
-- ``retention_quiet_customer_ids(cutoff=, keep=)``: customers created before ``cutoff``, not
-  yet erased, not in any of the ``keep`` querysets (scoring).
+- ``CustomerRecords`` (the app that owns the data subject: scoring): ``personal_values``,
+  ``explain``, ``correct``, ``withdraw_consent``, ``retention_quiet_customer_ids``;
+- ``CaseRecords`` (the app that owns cases: cases): ``human_review``, ``case_exists``.
 """
 
 from __future__ import annotations
@@ -38,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Replace
@@ -51,9 +46,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ERASED_TEXT",
+    "CaseRecords",
+    "CustomerRecords",
     "PersonalDataSource",
     "PersonalValues",
-    "provider",
+    "case_records",
+    "customer_records",
     "redact_text",
     "register",
     "sources",
@@ -61,17 +59,6 @@ __all__ = [
 
 # What replaces a scrubbed free-text field or an occurrence of a personal value in one.
 ERASED_TEXT = "[erased]"
-
-# Single-provider capabilities (see the module docstring).
-CAPABILITIES = (
-    "personal_values",
-    "explain",
-    "correct",
-    "withdraw_consent",
-    "human_review",
-    "case_exists",
-    "retention_quiet_customer_ids",
-)
 
 
 @dataclass(frozen=True)
@@ -120,32 +107,48 @@ class PersonalDataSource:
     ) -> int | None:
         return None
 
-    # --- exactly one source ---------------------------------------------------------------
+
+@runtime_checkable
+class CustomerRecords(Protocol):
+    """What only the owner of the data subject (the customer) can do."""
 
     def personal_values(self, customer_id: int) -> PersonalValues:
-        raise NotImplementedError
+        """The subject's plain values and keyed hashes."""
+        ...
 
     def explain(self, customer_id: int) -> dict[str, Any]:
-        raise NotImplementedError
+        """The customer-facing explanation of the latest automated decision, without
+        personal data."""
+        ...
 
     def correct(
         self, *, customer_id: int, changes: Mapping[str, str], actor: Actor, reason: str
     ) -> list[str]:
-        raise NotImplementedError
+        """Change personal fields with history; the names of the fields changed."""
+        ...
 
     def withdraw_consent(self, *, customer_id: int, actor: Actor, reason: str) -> bool:
-        raise NotImplementedError
-
-    def human_review(self, *, customer_id: int, actor: Actor, request_id: int) -> int:
-        raise NotImplementedError
-
-    def case_exists(self, case_id: int) -> bool:
-        raise NotImplementedError
+        """Record the withdrawal (processing that relied on it stops); False if already."""
+        ...
 
     def retention_quiet_customer_ids(
         self, *, cutoff: datetime, keep: Sequence[QuerySet[Any]], limit: int
     ) -> list[int]:
-        raise NotImplementedError
+        """Customers created before ``cutoff``, not yet erased, in none of ``keep``."""
+        ...
+
+
+@runtime_checkable
+class CaseRecords(Protocol):
+    """What only the owner of cases can do."""
+
+    def human_review(self, *, customer_id: int, actor: Actor, request_id: int) -> int:
+        """Open (or join) a human-review case for the customer; its id."""
+        ...
+
+    def case_exists(self, case_id: int) -> bool:
+        """Whether ``case_id`` names a case (for legal holds)."""
+        ...
 
 
 _SOURCES: dict[str, PersonalDataSource] = {}
@@ -162,15 +165,26 @@ def sources() -> list[PersonalDataSource]:
     return list(_SOURCES.values())
 
 
-def provider(capability: str) -> PersonalDataSource:
-    """The registered source that gives ``capability`` (a single-provider hook)."""
-    if capability not in CAPABILITIES:
-        raise ValueError(f"{capability!r} is not a single-provider capability.")
-    base = getattr(PersonalDataSource, capability)
-    for source in _SOURCES.values():
-        if getattr(type(source), capability) is not base:
-            return source
-    raise LookupError(f"No registered personal-data source gives {capability!r}.")
+def _the_one(protocol: Any) -> Any:
+    found = [source for source in _SOURCES.values() if isinstance(source, protocol)]
+    if len(found) != 1:
+        raise LookupError(
+            f"Expected one registered personal-data source implementing "
+            f"{protocol.__name__}, found {len(found)}."
+        )
+    return found[0]
+
+
+def customer_records() -> CustomerRecords:
+    """The registered source that owns data subjects (scoring)."""
+    records: CustomerRecords = _the_one(CustomerRecords)
+    return records
+
+
+def case_records() -> CaseRecords:
+    """The registered source that owns cases (cases)."""
+    records: CaseRecords = _the_one(CaseRecords)
+    return records
 
 
 def redact_text(queryset: QuerySet[Any], fields: Iterable[str], needles: Iterable[str]) -> int:

@@ -34,7 +34,7 @@ from compliance.models import (
     RequestKind,
     RequestStatus,
 )
-from compliance.personal_data import ERASED_TEXT, provider, sources
+from compliance.personal_data import ERASED_TEXT, case_records, customer_records, sources
 from portal.errors import Conflict
 
 if TYPE_CHECKING:
@@ -273,25 +273,25 @@ def privacy_request_fulfil(
             }
         }
     elif request.kind == RequestKind.CORRECT:
-        changed = provider("correct").correct(
+        changed = customer_records().correct(
             customer_id=customer_id, changes=corrections or {}, actor=actor, reason=reason
         )
         result = {"corrected": changed}
     elif request.kind == RequestKind.EXPLAIN:
-        result = {"explanation": provider("explain").explain(customer_id)}
+        result = {"explanation": customer_records().explain(customer_id)}
     elif request.kind == RequestKind.HUMAN_REVIEW:
-        case_id = provider("human_review").human_review(
+        case_id = case_records().human_review(
             customer_id=customer_id, actor=actor, request_id=request.pk
         )
         result = {"case": case_id}
     elif request.kind == RequestKind.WITHDRAW_CONSENT:
-        withdrawn = provider("withdraw_consent").withdraw_consent(
+        withdrawn = customer_records().withdraw_consent(
             customer_id=customer_id, actor=actor, reason=reason
         )
         result = {"consent_withdrawn": True, "already_withdrawn": not withdrawn}
     elif request.kind == RequestKind.DELETE:
         # The outcome is saved after the erasure: it must not bring a value back.
-        needles = provider("personal_values").personal_values(customer_id).needles()
+        needles = customer_records().personal_values(customer_id).needles()
         report = customer_erase(actor=actor, customer_id=customer_id, request_id=request.pk)
         for needle in needles:
             text = text.replace(needle, ERASED_TEXT)

@@ -44,7 +44,7 @@ from compliance.models import (
     RetentionRecordType,
     RetentionRun,
 )
-from compliance.personal_data import provider, sources
+from compliance.personal_data import customer_records, sources
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -127,7 +127,7 @@ def _customers(*, keep_days: int, dry_run: bool, actor: Actor) -> dict[str, int]
     keep: list[QuerySet[Any]] = []
     for source in sources():
         keep.extend(source.retention_keep_customer_ids(cutoff=cutoff))
-    candidates = provider("retention_quiet_customer_ids").retention_quiet_customer_ids(
+    candidates = customer_records().retention_quiet_customer_ids(
         cutoff=cutoff, keep=keep, limit=CUSTOMER_BATCH
     )
     held = changed = 0

@@ -439,3 +439,10 @@ def test_the_privacy_modules_never_import_scoring_or_cases_at_module_level(modul
                     imported.add(inner.module.split(".")[0])
 
     assert not imported & {"scoring", "cases"}
+
+
+def test_each_record_owner_is_found_once_in_the_personal_data_registry() -> None:
+    from compliance.personal_data import case_records, customer_records
+
+    assert type(customer_records()).__module__ == "scoring.personal_data"
+    assert type(case_records()).__module__ == "cases.personal_data"
