@@ -290,3 +290,73 @@ def test_only_a_holder_of_the_verify_permission_can_verify(officer: User) -> Non
     with pytest.raises(PermissionDenied):
         audit_chain_verify(actor=officer)
     assert not ChainVerification.objects.exists()
+
+
+# --- commit=True: the append and the COMMIT in one round trip -------------------------------
+
+
+def _in_transaction() -> bool:
+    from django.db import connection
+    from psycopg.pq import TransactionStatus
+
+    return connection.connection.info.transaction_status != TransactionStatus.IDLE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_commit_true_ends_the_callers_transaction_with_the_append(officer: User) -> None:
+    hooks: list[str] = []
+    with transaction.atomic():
+        AuditEntry.objects.count()  # the transaction has begun on the server
+        transaction.on_commit(lambda: hooks.append("ran"))
+        entry = audit_record(actor=officer, action="test.closing", target=None, commit=True)
+        assert not _in_transaction()  # committed by the append's own round trip
+    assert hooks == ["ran"]  # the block's exit still runs on_commit hooks
+    assert AuditEntry.objects.filter(pk=entry.pk, hash=entry.hash).exists()
+    assert verify_chain().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_commit_true_inside_a_nested_block_commits_nothing_early(officer: User) -> None:
+    class Undo(Exception):
+        pass
+
+    still_open: list[bool] = []
+
+    def nested() -> None:
+        with transaction.atomic():
+            with transaction.atomic():  # a savepoint: not the transaction's last statement
+                audit_record(actor=officer, action="test.nested", target=None, commit=True)
+            still_open.append(_in_transaction())
+            raise Undo
+
+    with pytest.raises(Undo):
+        nested()
+    assert still_open == [True]
+    assert not AuditEntry.objects.filter(action="test.nested").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_append_with_commit_true_rolls_the_callers_change_back(officer: User) -> None:
+    # A row already links to the last hash (a fork, given a low id so it is not "last"):
+    # the database refuses the append, the COMMIT after it never runs, the change goes too.
+    from django.db import IntegrityError, connection
+
+    last = audit_record(actor=officer, action="test.first", target=None)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO compliance_auditentry (id, created_at, actor_label, action,"
+            " target_type, target_id, data, prev_hash, hash)"
+            " VALUES (-1, now(), 'x', 'test.fork', '', '', '{}', %s, %s)",
+            [last.hash, "f" * 64],
+        )
+
+    def change_and_append() -> None:
+        with transaction.atomic():
+            User.objects.filter(pk=officer.pk).update(first_name="Changed")
+            audit_record(actor=officer, action="test.second", target=None, commit=True)
+
+    with pytest.raises(IntegrityError):
+        change_and_append()
+    officer.refresh_from_db()
+    assert officer.first_name != "Changed"
+    assert not AuditEntry.objects.filter(action="test.second").exists()
