@@ -3,17 +3,25 @@ with PostgreSQL and Redis (targets: no 5xx, every accepted submission stored, p9
 
 A scratch PostgreSQL database is created and migrated, a few hundred customers are seeded
 (a fifth of the submissions match one of them, so the worker opens and attaches cases),
-gunicorn serves the portal and one Celery worker processes the queued jobs, as in
-production. Requests are sent open-loop (request ``i`` leaves at ``start + i / rate``
-whatever the answers before it), so a slow server shows up as latency, not as a lower
-rate. The per-address rate limit is raised for the run (env ``INTAKE_RATE_SUBMIT``).
+gunicorn serves the portal and one Celery worker processes the queued jobs. By default the
+worker starts once the sending is over: in production workers run on their own machines,
+and here they would take the web tier's share of the same two cores; the jobs wait in
+Redis meanwhile and the catch-up time is printed (``--worker during`` runs it alongside).
+The CPU each request cost the web processes, the worker, PostgreSQL and the load generator
+is printed too, read from /proc. Requests are sent open-loop (request ``i`` leaves at
+``start + i / rate`` whatever the answers before it), so a slow server shows up as
+latency, not as a lower rate. The per-address rate limit is raised for the run (env
+``INTAKE_RATE_SUBMIT``).
 
-Usage: .venv/bin/python bench/intake.py [--rate 100] [--seconds 60] [--workers 4] [--no-worker]
+Usage: .venv/bin/python bench/intake.py [--rate 100] [--seconds 60] [--workers 4]
+       [--worker after|during|none]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import http.client
 import io
 import json
 import os
@@ -23,6 +31,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -55,19 +64,23 @@ def _body(n: int) -> bytes:
 
 
 def _post(url: str, n: int) -> tuple[int, float]:
-    request = urllib.request.Request(
-        url, data=_body(n), headers={"Content-Type": "application/json"}, method="POST"
-    )
+    """One submission on a new connection (gunicorn's sync workers close each one), with
+    plain ``http.client``: the load generator shares the two cores, so it is kept lean."""
+    parts = urllib.parse.urlsplit(url)
+    body = _body(n)
     started = time.perf_counter()
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            response.read()
-            code = response.status
-    except urllib.error.HTTPError as error:
-        error.read()
-        code = error.code
+        connection.request(
+            "POST", parts.path, body=body, headers={"Content-Type": "application/json"}
+        )
+        response = connection.getresponse()
+        response.read()
+        code = response.status
     except OSError:
         code = 0  # connection refused or reset: counted as an error
+    finally:
+        connection.close()
     return code, (time.perf_counter() - started) * 1000
 
 
@@ -96,6 +109,52 @@ def _seed() -> None:
         )
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of ``pid`` and of its children, recursively, from /proc."""
+    total = 0.0
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as children:
+                total += sum(_cpu_seconds(int(child)) for child in children.read().split())
+    except (OSError, ValueError, IndexError):
+        pass  # the process ended meanwhile
+    return total
+
+
+def _postgres_cpu_seconds() -> float:
+    """CPU of the local PostgreSQL server: its live processes, plus what the postmaster has
+    reaped from the backends that have ended (so a closed connection's share still counts;
+    other databases' work on this machine counts too)."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as comm:
+                if comm.read().strip() != "postgres":
+                    continue
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        with contextlib.suppress(ValueError, IndexError):
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            if fields[1] != "0" and _comm(int(fields[1])) != "postgres":  # the postmaster
+                total += (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _comm(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as comm:
+            return comm.read().strip()
+    except OSError:
+        return ""
+
+
 def _wait_for(url: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -114,7 +173,15 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0, help="requests per second")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--no-worker", action="store_true", help="leave the jobs queued")
+    parser.add_argument(
+        "--worker",
+        choices=["after", "during", "none"],
+        default="after",
+        help="When the Celery worker starts: after sending (default: the web tier is measured "
+        "alone, as in production where workers have their own machines; the jobs wait in "
+        "Redis meanwhile, then the catch-up time is printed), during sending (on the same "
+        "two cores), or not at all.",
+    )
     args = parser.parse_args()
 
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -148,26 +215,26 @@ def main() -> None:
             cwd=BASE_DIR,
             env=env,
         )
-        worker = None
-        if not args.no_worker:
-            worker = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "portal",
-                    "worker",
-                    "--loglevel=WARNING",
-                    "--concurrency=1",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                ],
-                cwd=BASE_DIR,
-                env=env,
-                stdout=subprocess.DEVNULL,
+        worker_command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "--loglevel=WARNING",
+            "--concurrency=1",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
+
+        def start_worker() -> subprocess.Popen[bytes]:
+            return subprocess.Popen(
+                worker_command, cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL
             )
+
+        worker = start_worker() if args.worker == "during" else None
         try:
             base = f"http://127.0.0.1:{PORT}"
             _wait_for(f"{base}/healthz")
@@ -188,6 +255,12 @@ def main() -> None:
                 with lock:
                     results.append(outcome)
 
+            cpu_before = (
+                _cpu_seconds(server.pid),
+                _cpu_seconds(worker.pid) if worker is not None else 0.0,
+                _postgres_cpu_seconds(),
+                time.process_time(),
+            )
             started = time.perf_counter()
             with ThreadPoolExecutor(max_workers=64) as pool:
                 for n in range(total):
@@ -197,14 +270,24 @@ def main() -> None:
                         time.sleep(pause)
                     pool.submit(send, n, at)
             elapsed = time.perf_counter() - started
+            cpu_after = (
+                _cpu_seconds(server.pid),
+                _cpu_seconds(worker.pid) if worker is not None else 0.0,
+                _postgres_cpu_seconds(),
+                time.process_time(),
+            )
 
             stored = Feedback.objects.count() - warmed
-            processed_by = time.monotonic() + 60
+            if args.worker == "after":
+                worker = start_worker()
+            catch_up = time.monotonic()
+            processed_by = time.monotonic() + 60 + total / 20
             while worker is not None and time.monotonic() < processed_by:
                 if not Feedback.objects.filter(status=FeedbackStatus.RECEIVED).exists():
                     break
                 time.sleep(0.5)
             waiting = Feedback.objects.filter(status=FeedbackStatus.RECEIVED).count()
+            catch_up = time.monotonic() - catch_up
             connection.close()
         finally:
             server.terminate()
@@ -233,9 +316,22 @@ def main() -> None:
         f"max {latencies[-1]:.1f} ms",
         file=out,
     )
+    web, job, database, client = (
+        (after - before) * 1000 / max(1, len(codes))
+        for before, after in zip(cpu_before, cpu_after, strict=True)
+    )
+    print(
+        f"CPU per request while sending: web {web:.1f} ms, worker {job:.1f} ms, "
+        f"PostgreSQL {database:.1f} ms (every postgres process), load generator {client:.1f} ms",
+        file=out,
+    )
     if worker is not None:
         rows = stored + warmed
-        print(f"processed: {rows - waiting} of {rows} by the worker (within 60 s)", file=out)
+        print(
+            f"processed: {rows - waiting} of {rows} by the worker, {catch_up:.0f} s after the "
+            f"last request (worker started {args.worker} sending)",
+            file=out,
+        )
     print("targets:   0 5xx, stored == accepted, p95 < 100 ms", file=out)
     print(out.getvalue(), end="")
 

@@ -286,6 +286,9 @@ def _feedback_store(
         feedback._history_user = None  # type: ignore[attr-defined]
         feedback._change_reason = change_reason("feedback.received", actor)  # type: ignore[attr-defined]
         feedback.save(force_insert=True)
+        feedback_id = feedback.pk
+        transaction.on_commit(lambda: feedback_enqueue(feedback_id=feedback_id))
+        # Last: the COMMIT rides with the append (the chain lock is released sooner).
         audit_record(
             actor=actor,
             action="feedback.received",
@@ -296,9 +299,8 @@ def _feedback_store(
                 "language": feedback.language,
                 "consent_version": feedback.consent_version,
             },
+            commit=True,
         )
-        feedback_id = feedback.pk
-        transaction.on_commit(lambda: feedback_enqueue(feedback_id=feedback_id))
     return feedback
 
 

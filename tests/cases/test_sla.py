@@ -69,3 +69,57 @@ def test_the_sweep_runs_from_beat():
     assert schedule["cases-release-stale"]["task"] == "cases.tasks.cases_release_stale"
     CaseFactory(sla_due_at=timezone.now() - timedelta(hours=1))
     assert sla_task.delay().get() == {"due_soon": 0, "breached": 1}
+
+
+def _statements_during(call):
+    """The SQL the call sends, in order."""
+    from django.db import connection
+
+    sent: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        call()
+    return sent
+
+
+def _lock_taken_after_every_case_write(sent: list[str]) -> bool:
+    locks = [i for i, sql in enumerate(sent) if "pg_advisory_xact_lock" in sql]
+    writes = [i for i, sql in enumerate(sent) if sql.lstrip().upper().startswith("UPDATE")]
+    return bool(locks) and bool(writes) and min(locks) > max(writes)
+
+
+@pytest.mark.parametrize("sweep", ["sla", "release", "reassign"])
+def test_a_batch_takes_the_audit_chain_lock_only_after_its_case_writes(
+    sweep, settings, supervisor, officer
+):
+    # The chain lock serialises every audited write in the portal and is held from the
+    # first append to the commit: a batch appends last, so others wait for the appends only.
+    from cases.services import case_reassign, cases_release_stale
+
+    now = timezone.now()
+    if sweep == "sla":
+        cases = [CaseFactory(sla_due_at=now - timedelta(minutes=n + 1)) for n in range(3)]
+        sent = _statements_during(lambda: cases_sla_sweep(now=now))
+    elif sweep == "release":
+        settings.CASES_CLAIM_TIMEOUT_MINUTES = 10
+        old = now - timedelta(hours=1)
+        cases = [
+            CaseFactory(
+                status=CaseStatus.ASSIGNED, assignee=officer, assigned_at=old, last_touched_at=old
+            )
+            for _ in range(3)
+        ]
+        sent = _statements_during(lambda: cases_release_stale(now=now))
+    else:
+        cases = [CaseFactory() for _ in range(3)]
+        sent = _statements_during(
+            lambda: case_reassign(
+                actor=supervisor, case_ids=[c.pk for c in cases], assignee_id=officer.pk
+            )
+        )
+    assert _lock_taken_after_every_case_write(sent)
+    assert AuditEntry.objects.filter(target_id__in=[str(c.pk) for c in cases]).count() == 3
