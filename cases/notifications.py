@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from cases.models import Notification, NotificationKind
+from cases.permissions import can_work_cases
 
 NOTIFICATION_LIST_LIMIT = 100
 UNREAD_BADGE_CAP = 99
@@ -127,8 +128,10 @@ def notifications_for_user(
 
 def unread_count(user: Any, *, cap: int = UNREAD_BADGE_CAP) -> int:
     """Unread notifications of ``user``, counted up to ``cap + 1`` (one small query on the
-    unread partial index; 0 without a query for anyone signed out)."""
-    if not getattr(user, "is_authenticated", False):
+    unread partial index). 0 without a query for anyone signed out, and for anyone who does
+    not work cases (auditors, privacy officers): notifications go to supervisors and to
+    proposers only (their permissions are already loaded for the navigation)."""
+    if not can_work_cases(user):
         return 0
     return (
         Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True)
