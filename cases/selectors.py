@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import (
     CharField,
     DateTimeField,
@@ -35,6 +36,8 @@ from django.utils.translation import gettext_lazy as _
 from cases import policy
 from cases.models import OPEN_STATUSES, Case, CaseEvent, CaseEventKind, Note
 from cases.permissions import can_view_cases
+from compliance import history
+from compliance.history import FieldChange
 from scoring.models import Assessment, AssessmentTrigger, Block
 
 
@@ -233,17 +236,6 @@ QUEUE_FIELDS = (
 
 
 @dataclass(frozen=True)
-class FieldChange:
-    """One field of a history version: its label and the values before and after (already
-    masked where the field is personal: the plain value is never loaded)."""
-
-    field: str
-    label: str
-    old: str
-    new: str
-
-
-@dataclass(frozen=True)
 class TimelineItem:
     at: datetime
     kind: str
@@ -260,8 +252,6 @@ class TimelineItem:
 HISTORY_KIND = "changed"
 # Bookkeeping columns every save touches: not changes anyone needs to read.
 _HISTORY_SKIP = frozenset({"id", "updated_at", "version", "last_touched_at"})
-_HIDDEN = "••••"
-_EMPTY = "\u2013"  # an en dash: no value
 
 
 def _history_fields(model: type[Model]) -> list[Field]:  # type: ignore[type-arg,unused-ignore]
@@ -269,15 +259,12 @@ def _history_fields(model: type[Model]) -> list[Field]:  # type: ignore[type-arg
 
 
 def _is_personal(field: Field) -> bool:  # type: ignore[type-arg,unused-ignore]
-    from compliance.fields import EncryptedTextField
-    from compliance.models import PersonalField
-
-    return isinstance(field, EncryptedTextField) or field.name in PersonalField.values
+    return history.is_personal(field)
 
 
 def _snapshot(model: type[Model]) -> JSONObject:
-    """A version's fields as one JSON object: decimals as text (exact), personal fields as a
-    digest only (a change shows, the value never leaves the database)."""
+    """A version's fields as one JSON object: decimals and times as text (exact), personal
+    fields as a digest only (a change shows, the value never leaves the database)."""
     parts: dict[str, Any] = {}
     for field in _history_fields(model):
         if _is_personal(field):
@@ -357,28 +344,40 @@ def _notes_part(case: Case) -> QuerySet[Any]:
     )
 
 
-def _display(value: Any) -> str:
-    if value is None or value == "":
-        return _EMPTY
-    return str(value)
+def _value(field: Field, raw: Any) -> Any:  # type: ignore[type-arg,unused-ignore]
+    """A snapshot's JSON value as the field's Python value (a time, a decimal…); a personal
+    field's digest stays as it is."""
+    if raw is None or _is_personal(field):
+        return raw
+    try:
+        return field.to_python(raw)
+    except ValidationError:
+        return raw
 
 
-def _changes(model: type[Model], snap: dict[str, Any], prev: dict[str, Any]) -> list[FieldChange]:
-    changes = []
-    for field in _history_fields(model):
-        old, new = prev.get(field.attname), snap.get(field.attname)
-        if old == new:
-            continue
-        if _is_personal(field):
-            shown_old, shown_new = _HIDDEN, _HIDDEN
-        elif getattr(field, "choices", None):
-            choices = {str(k): str(v) for k, v in field.flatchoices}
-            shown_old = choices.get(str(old), _display(old)) if old is not None else _EMPTY
-            shown_new = choices.get(str(new), _display(new)) if new is not None else _EMPTY
-        else:
-            shown_old, shown_new = _display(old), _display(new)
-        changes.append(FieldChange(field.attname, str(field.verbose_name), shown_old, shown_new))
-    return changes
+def _changed_fields(
+    model: type[Model], snap: Mapping[str, Any], prev: Mapping[str, Any]
+) -> list[history.Pair]:
+    """The fields that differ between two snapshots, with the values before and after."""
+    return [
+        (field, _value(field, prev.get(field.attname)), _value(field, snap.get(field.attname)))
+        for field in _history_fields(model)
+        if prev.get(field.attname) != snap.get(field.attname)
+    ]
+
+
+def _changes(
+    model: type[Model],
+    snap: Mapping[str, Any],
+    prev: Mapping[str, Any],
+    usernames: Mapping[int, str] | None = None,
+) -> list[FieldChange]:
+    """The changed fields shown as the auditor's history shows them (``compliance.history``:
+    local times, usernames, translated labels; personal fields only as "(changed)")."""
+    pairs = _changed_fields(model, snap, prev)
+    if usernames is None:
+        usernames = history.usernames_for(pairs)
+    return history.field_changes(pairs, usernames, digest=True)
 
 
 def case_timeline(*, case: Case, limit: int = 200) -> list[TimelineItem]:
@@ -387,7 +386,9 @@ def case_timeline(*, case: Case, limit: int = 200) -> list[TimelineItem]:
     Two queries whatever the history's length: the events, and one ``UNION ALL`` of the
     notes and the history of the case, its credit line and the line's blocks since the case
     opened (each version with the one before it, so the changed fields are worked out
-    here). A history version with nothing to show (only bookkeeping columns) is left out.
+    here), and a third when changes name users (all their usernames at once). Values read
+    as in the auditor's history (``compliance.history.field_changes``). A history version
+    with nothing to show (only bookkeeping columns) is left out.
     """
     from scoring.models import CreditLine
 
@@ -410,7 +411,19 @@ def case_timeline(*, case: Case, limit: int = 200) -> list[TimelineItem]:
         "credit_line": str(CreditLine._meta.verbose_name),
         "block": str(Block._meta.verbose_name),
     }
-    rows = _notes_part(case).union(*parts, all=True).order_by("-t_at", "-t_row")[: limit * 2]
+    rows = list(_notes_part(case).union(*parts, all=True).order_by("-t_at", "-t_row")[: limit * 2])
+    changed: dict[tuple[str, int], list[history.Pair]] = {
+        (row["t_src"], row["t_row"]): _changed_fields(
+            models[row["t_src"]], row["t_snap"], row["t_prev"]
+        )
+        for row in rows
+        if row["t_src"] != "note"
+        and row["t_type"] == "~"
+        and row["t_prev"]
+        and row["t_at"] >= since
+    }
+    # The users named in any change: one query for the whole timeline (none if none is).
+    usernames = history.usernames_for(pair for pairs in changed.values() for pair in pairs)
     notes = {}
     for row in rows:
         if row["t_src"] == "note":
@@ -431,11 +444,10 @@ def case_timeline(*, case: Case, limit: int = 200) -> list[TimelineItem]:
                 )
             )
             continue
-        if row["t_type"] != "~" or not row["t_prev"]:
+        pairs = changed.get((row["t_src"], row["t_row"]))
+        if not pairs:
             continue
-        changes = _changes(models[row["t_src"]], row["t_snap"], row["t_prev"])
-        if not changes:
-            continue
+        changes = history.field_changes(pairs, usernames, digest=True)
         items.append(
             TimelineItem(
                 row["t_at"],
@@ -502,7 +514,7 @@ def _merge_changes_into_events(items: list[TimelineItem]) -> list[TimelineItem]:
         versions = merged.get(id(event), [])
         if versions:
             changes = tuple(
-                FieldChange(c.field, f"{v.record}: {c.label}", c.old, c.new)
+                replace(c, label=f"{v.record}: {c.label}")
                 if v.record and not v.record.startswith(str(Case._meta.verbose_name))
                 else c
                 for v in sorted(versions, key=lambda v: v.at)

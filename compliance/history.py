@@ -47,16 +47,21 @@ __all__ = [
     "FieldChange",
     "HistoryFilters",
     "HistoryKind",
+    "Pair",
     "UnknownHistoryKind",
     "Version",
     "VersionPage",
     "cursor_is_valid",
+    "display_value",
     "export_table",
+    "field_changes",
     "history_exists",
     "history_page",
     "history_version",
+    "is_personal",
     "kind_choices",
     "parse_filters",
+    "usernames_for",
 ]
 
 OFFICER = "officer"
@@ -122,6 +127,7 @@ KINDS: dict[str, HistoryKind] = {
     )
 }
 _RANK = {key: rank for rank, key in enumerate(KINDS)}
+_KIND_OF_MODEL = {kind.model_label: kind for kind in KINDS.values()}
 
 
 def kind_choices() -> list[tuple[str, str]]:
@@ -237,16 +243,32 @@ def _from_micros(micros: int) -> datetime:
 # --- queries --------------------------------------------------------------------------------
 
 
+def _day_start(day: date, *, days_later: int = 0) -> datetime | None:
+    """The start of ``day`` (or of ``days_later`` days after it) in the current time zone,
+    as UTC; ``None`` where that is beyond what a ``datetime`` holds (the days around
+    0001-01-01 and 9999-12-31), so a filter on it needs no bound or matches nothing."""
+    zone = timezone.get_current_timezone()
+    try:
+        later = day + timedelta(days=days_later)
+        return datetime.combine(later, time.min, tzinfo=zone).astimezone(UTC)
+    except OverflowError:
+        return None
+
+
 def _filtered(history: Any, filters: HistoryFilters) -> Any:
     queryset = history.objects.all()
-    zone = timezone.get_current_timezone()
     if filters.since:
-        queryset = queryset.filter(
-            history_date__gte=datetime.combine(filters.since, time.min, tzinfo=zone)
-        )
-    if filters.until:
-        end = datetime.combine(filters.until + timedelta(days=1), time.min, tzinfo=zone)
-        queryset = queryset.filter(history_date__lt=end)
+        start = _day_start(filters.since)
+        if start is not None:
+            queryset = queryset.filter(history_date__gte=start)
+        elif filters.since > _EPOCH.date():  # after the last representable moment
+            return queryset.none()
+    if filters.until:  # inclusive: before the start of the next day
+        end = _day_start(filters.until, days_later=1)
+        if end is not None:
+            queryset = queryset.filter(history_date__lt=end)
+        elif filters.until < _EPOCH.date():  # before the first representable moment
+            return queryset.none()
     if filters.action:
         queryset = queryset.filter(history_type=_TYPE_CODES[filters.action])
     actor = filters.actor.strip()
@@ -364,15 +386,18 @@ def _merged(
 # --- diffs ----------------------------------------------------------------------------------
 
 
+def _is_user(model_field: Any) -> bool:
+    return bool(model_field.is_relation and model_field.related_model is get_user_model())
+
+
 def _user_ids(raws: Iterable[Raw]) -> set[int]:
-    user_model = get_user_model()
     ids: set[int] = set()
     for _sort, _name, record, previous in raws:
         for source in (record, previous):
             if source is None:
                 continue
             for model_field in source.tracked_fields:
-                if model_field.is_relation and model_field.related_model is user_model:
+                if _is_user(model_field):
                     value = getattr(source, model_field.attname, None)
                     if value is not None:
                         ids.add(value)
@@ -389,14 +414,54 @@ def _usernames(ids: set[int], known: dict[int, str]) -> dict[int, str]:
     return known
 
 
-def _display(kind: HistoryKind, model_field: Any, value: Any, usernames: Mapping[int, str]) -> str:
+def is_personal(model_field: Any) -> bool:
+    """Whether a field holds personal data: one listed for its record type, or encrypted.
+    A field of a model that is no record type here: encrypted, or a name, phone or ID."""
+    kind = _KIND_OF_MODEL.get(model_field.model._meta.label)
+    if kind is not None:
+        return kind.is_personal(model_field)
+    return model_field.name in _MASK_KIND or isinstance(model_field, EncryptedTextField)
+
+
+Pair = tuple[Any, Any, Any]  # (model field, old value, new value)
+
+
+def usernames_for(pairs: Iterable[Pair]) -> dict[int, str]:
+    """The usernames of the users that the values of user fields in ``pairs`` name, in one
+    query (none when no user field is among them)."""
+    ids = {
+        value
+        for model_field, old, new in pairs
+        if _is_user(model_field)
+        for value in (old, new)
+        if value is not None
+    }
+    return _usernames(ids, {}) if ids else {}
+
+
+def display_value(
+    model_field: Any,
+    value: Any,
+    usernames: Mapping[int, str],
+    *,
+    personal: bool | None = None,
+    digest: bool = False,
+) -> str:
+    """A field's value as history shows it: empty for none; a personal value masked (a
+    name, phone or ID number) or only "(changed)"; a user by username (from
+    ``usernames``), another record as "#id"; a choice, yes or no by its translated label; a
+    time in local time. ``personal`` defaults to ``is_personal(model_field)``; ``digest``
+    says a personal value is only a digest of the plain one (which was never loaded), so it
+    shows as "(changed)"."""
     if value is None or value == "":
         return ""
-    if kind.is_personal(model_field):
-        masker = _MASK_KIND.get(model_field.name)
+    if personal is None:
+        personal = is_personal(model_field)
+    if personal:
+        masker = None if digest else _MASK_KIND.get(model_field.name)
         return mask(masker, str(value)) if masker else _("(changed)")
     if model_field.is_relation:
-        if model_field.related_model is get_user_model():
+        if _is_user(model_field):
             return usernames.get(value, f"#{value}")
         return f"#{value}"
     if model_field.choices:
@@ -412,27 +477,41 @@ def _display(kind: HistoryKind, model_field: Any, value: Any, usernames: Mapping
     return str(value)
 
 
+def field_changes(
+    pairs: Iterable[Pair],
+    usernames: Mapping[int, str],
+    *,
+    kind: HistoryKind | None = None,
+    digest: bool = False,
+) -> list[FieldChange]:
+    """Each (field, old, new) as a ``FieldChange`` shown by ``display_value``; which fields
+    are personal: ``kind``'s, else ``is_personal``. ``digest``: personal values are
+    digests."""
+    changes = []
+    for model_field, old, new in pairs:
+        personal = kind.is_personal(model_field) if kind else is_personal(model_field)
+        changes.append(
+            FieldChange(
+                field=model_field.name,
+                label=str(model_field.verbose_name),
+                old=display_value(model_field, old, usernames, personal=personal, digest=digest),
+                new=display_value(model_field, new, usernames, personal=personal, digest=digest),
+                personal=personal,
+            )
+        )
+    return changes
+
+
 def _changes(
     kind: HistoryKind, record: Any, previous: Any, usernames: Mapping[int, str]
 ) -> list[FieldChange]:
     fields = {f.name: f for f in record.tracked_fields if f.editable}
     if previous is None:
-        pairs = [(name, None, getattr(record, f.attname)) for name, f in fields.items()]
+        pairs = [(f, None, getattr(record, f.attname)) for f in fields.values()]
     else:
         delta = record.diff_against(previous, included_fields=list(fields))
-        pairs = [(change.field, change.old, change.new) for change in delta.changes]
-    changes = []
-    for name, old, new in pairs:
-        model_field = fields[name]
-        changes.append(
-            FieldChange(
-                field=name,
-                label=str(model_field.verbose_name),
-                old=_display(kind, model_field, old, usernames),
-                new=_display(kind, model_field, new, usernames),
-                personal=kind.is_personal(model_field),
-            )
-        )
+        pairs = [(fields[change.field], change.old, change.new) for change in delta.changes]
+    changes = field_changes(pairs, usernames, kind=kind)
     if previous is None:  # the initial values: only what was set
         changes = [change for change in changes if change.new != ""]
     return changes

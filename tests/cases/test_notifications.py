@@ -177,6 +177,7 @@ def test_the_badge_costs_one_small_query_and_nothing_when_signed_out(
     sla_task.delay().get()
     request = RequestFactory().get("/")
     request.user = supervisor
+    supervisor.has_perm("cases.view_case")  # loaded for the navigation on every page
     context = portal(request)
     with django_assert_num_queries(1):
         assert str(context["unread_notifications"]) == "1"

@@ -143,6 +143,7 @@ def test_personal_fields_are_masked_in_history_changes() -> None:
 
     changes = _changes(Customer, rows[-1]["t_snap"], rows[-1]["t_prev"])
     phone = next(c for c in changes if c.field == "phone")
+    assert (phone.old, phone.new, phone.personal) == ("(changed)", "(changed)", True)
     assert "1111" not in f"{phone.old}{phone.new}"
     assert "5678" not in f"{phone.old}{phone.new}"
     assert "13800001111" not in str(rows)

@@ -1,0 +1,99 @@
+"""History filters at the ends of the calendar (0001-01-01, 9999-12-31): a correct result,
+never a server error, on the page, the API and the export."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from compliance import history
+from compliance.audit import save_with_history
+from scoring.models import Customer
+from tests.factories.scoring import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+FIRST, LAST = "0001-01-01", "9999-12-31"
+
+
+@pytest.fixture
+def customer(officer: User) -> Customer:
+    person = CustomerFactory(city="上海")
+    person.city = "北京"
+    save_with_history(person, actor=officer, reason="customer.updated", fields=["city"])
+    return person
+
+
+def _api_for(user: User) -> APIClient:
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "found"),
+    [
+        (None, LAST, 2),
+        (FIRST, None, 2),
+        (FIRST, LAST, 2),
+        (LAST, LAST, 0),
+        (FIRST, FIRST, 0),
+        (None, FIRST, 0),
+        (LAST, None, 0),
+    ],
+)
+def test_filters_at_the_ends_of_the_calendar_give_a_correct_result(
+    customer: Customer, since: str | None, until: str | None, found: int
+) -> None:
+    filters = history.HistoryFilters(
+        since=date.fromisoformat(since) if since else None,
+        until=date.fromisoformat(until) if until else None,
+    )
+
+    page = history.history_page("customer", customer.pk, filters)
+
+    assert len(page.versions) == found
+
+
+@pytest.mark.parametrize("params", [{"until": LAST}, {"since": FIRST}, {"since": LAST}])
+def test_the_history_page_answers_extreme_dates_without_a_crash(
+    auditor: User, customer: Customer, params: dict[str, str]
+) -> None:
+    client = Client()
+    client.force_login(auditor)
+    url = reverse("compliance:history_object", args=["customer", customer.pk])
+
+    response = client.get(url, params)
+
+    assert response.status_code == 200
+    assert len(response.context["page"].versions) == (0 if params.get("since") == LAST else 2)
+
+
+@pytest.mark.parametrize("params", [{"until": LAST}, {"since": FIRST, "until": LAST}])
+def test_the_history_api_answers_extreme_dates_without_a_crash(
+    auditor: User, customer: Customer, params: dict[str, str]
+) -> None:
+    response = _api_for(auditor).get(f"/api/v1/history/customer/{customer.pk}/", params)
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 2
+
+
+def test_the_officer_view_and_the_export_take_extreme_dates(
+    officer: User, customer: Customer
+) -> None:
+    filters = history.HistoryFilters(since=date.min, until=date.max)
+    assert len(history.history_page(history.OFFICER, officer.pk, filters).versions) >= 1
+
+    table = history.export_table(
+        {"model": "customer", "id": str(customer.pk), "since": FIRST, "until": LAST}
+    )
+
+    assert len(list(table.rows)) >= 2
