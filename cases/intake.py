@@ -6,7 +6,9 @@ sweeper (``feedback_sweep``, every minute through ``cases.tasks.intake_sweep``).
 
 ``feedback_process`` is idempotent: it claims the row with a conditional update from
 ``received`` and re-checks the status under the row lock, so a message delivered twice (or
-re-sent by the sweeper) opens or attaches to a case exactly once.
+re-sent by the sweeper) opens or attaches to a case exactly once. It gives up after
+``MAX_ATTEMPTS`` runs (as signals do): the feedback then waits in triage marked as failed,
+and the sweeper stops sending it.
 
 Matching: customers whose phone's keyed hash equals the feedback's; several → narrowed by
 the name's keyed hash; exactly one → matched, otherwise triage. A matched customer always
@@ -28,17 +30,17 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import kombu.exceptions
-import redis.exceptions
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.functions import Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import policy
 from cases.channels import channel_actor
+from cases.enqueue import enqueue_or_log
 from cases.models import (
     OPEN_STATUSES,
     CaseCategory,
@@ -82,22 +84,11 @@ FORM_ACTOR = SystemActor("feedback_form")
 # Feedback stays "received" this long before the sweeper re-sends its message.
 SWEEP_AFTER = timedelta(seconds=30)
 SWEEP_BATCH = 500
-
-# The broker (or Redis) being unreachable when a job is enqueued.
-BROKER_ERRORS: tuple[type[Exception], ...] = (
-    kombu.exceptions.OperationalError,
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-    ConnectionError,
-)
-# Publish at most three times within ~0.2 s, then give up: the sweeper sends it later. (The
-# default without retries waits for the connect timeout, several seconds per request.)
-ENQUEUE_RETRY_POLICY = {
-    "max_retries": 2,
-    "interval_start": 0,
-    "interval_step": 0.1,
-    "interval_max": 0.1,
-}
+# Processing runs claimed (each counted in ``attempts``, the task's own retries included)
+# before automatic processing gives up and hands the feedback to an officer in triage.
+MAX_ATTEMPTS = 5
+# What ``error`` says then (a code, like the exception class names stored otherwise).
+GAVE_UP_ERROR = "gave_up_after_max_attempts"
 
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _CONSENT_VERSION = re.compile(r"[A-Za-z0-9._\-]{1,32}")
@@ -223,8 +214,11 @@ def normalise_reference(value: Any) -> str:
     """What a person typed as a reference, in its stored form (``FB-`` + 12), or ``""``."""
     text = unicodedata.normalize("NFKC", str(value or ""))[:REFERENCE_MAX_LENGTH].upper()
     compact = re.sub(r"[\s\-]", "", text)
-    if compact.startswith("FB"):
-        compact = compact[2:]
+    # Only a prefix that is really there: "FB" and "F", "B" are in the alphabet, so twelve
+    # characters starting "FB" are a body typed without its prefix (about 1 in 961).
+    prefix = REFERENCE_PREFIX.rstrip("-")
+    if len(compact) == REFERENCE_LENGTH + len(prefix) and compact.startswith(prefix):
+        compact = compact[len(prefix) :]
     if len(compact) != REFERENCE_LENGTH or any(c not in REFERENCE_ALPHABET for c in compact):
         return ""
     return REFERENCE_PREFIX + compact
@@ -244,7 +238,11 @@ def feedback_submit(
 ) -> Feedback:
     """Validate and store a submission (committed before anything is queued), then enqueue
     its processing after the commit. ``ValidationError`` by field, in the active language.
-    Never fails because the broker is down: the row waits for the sweeper."""
+    Never fails because the broker is down: the row waits for the sweeper.
+
+    When jobs run in-process (a local run without Redis) processing has already happened
+    by the time the store commits, and the returned feedback carries its outcome
+    (``status``, ``case``); otherwise it is ``received``."""
     cleaned = _validate(
         kind=kind,
         name=name,
@@ -258,11 +256,25 @@ def feedback_submit(
     actor = channel_actor(channel) if channel is not None else FORM_ACTOR
     for attempt in range(3):
         try:
-            return _feedback_store(cleaned=cleaned, channel=channel, actor=actor)
+            feedback = _feedback_store(cleaned=cleaned, channel=channel, actor=actor)
         except IntegrityError:  # the reference was taken (about 1 in 2**59): draw another
             if attempt == 2:
                 raise
+            continue
+        if _processed_in_process():
+            feedback.refresh_from_db(fields=["status", "case"])
+        return feedback
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _processed_in_process() -> bool:
+    """Whether the processing job queued at the commit has already run here: jobs run
+    eagerly and the commit was a real one (not inside an outer transaction)."""
+    from cases.tasks import feedback_process as feedback_process_task  # tasks import this
+
+    return bool(feedback_process_task.app.conf.task_always_eager) and not (
+        transaction.get_connection().in_atomic_block
+    )
 
 
 def _feedback_store(
@@ -309,18 +321,7 @@ def feedback_enqueue(*, feedback_id: int) -> bool:
     unreachable: the row stays ``received`` and the sweeper sends it later."""
     from cases.tasks import feedback_process as feedback_process_task  # tasks import this
 
-    try:
-        feedback_process_task.apply_async(
-            (feedback_id,), retry=True, retry_policy=ENQUEUE_RETRY_POLICY
-        )
-    except BROKER_ERRORS as exc:
-        logger.warning(
-            "feedback %s stored but not queued (%s); the intake sweep will send it",
-            feedback_id,
-            type(exc).__name__,
-        )
-        return False
-    return True
+    return enqueue_or_log(feedback_process_task, feedback_id)
 
 
 # --- processing ---------------------------------------------------------------------------------
@@ -424,9 +425,14 @@ def _link_to_case(
 
 def feedback_process(*, feedback_id: int) -> str:
     """Match and link one received feedback, or send it to triage. Returns its status
-    afterwards (``"skipped"`` when it was no longer ``received``: a repeated message)."""
+    afterwards (``"skipped"`` when it was no longer ``received``: a repeated message).
+
+    Every run is counted in ``attempts`` (committed before the work, so a run that crashes
+    still counts); a run past ``MAX_ATTEMPTS`` does no work and hands the feedback to an
+    officer in triage, marked as failed (``GAVE_UP_ERROR``)."""
     claimed = Feedback.objects.filter(pk=feedback_id, status=FeedbackStatus.RECEIVED).update(
-        attempts=F("attempts") + 1
+        # Capped: past the cap nothing more is tried, and the column is a small integer.
+        attempts=Least(F("attempts") + 1, MAX_ATTEMPTS + 1)
     )
     if not claimed:
         return "skipped"
@@ -440,6 +446,9 @@ def feedback_process(*, feedback_id: int) -> str:
         )
         if feedback is None:
             return "skipped"
+        if feedback.attempts > MAX_ATTEMPTS:
+            _to_triage_failed(feedback, error=GAVE_UP_ERROR)
+            return str(feedback.status)
         customer_id = _match_customer(feedback)
         if customer_id is not None:
             _link_to_case(
@@ -466,9 +475,37 @@ def feedback_process(*, feedback_id: int) -> str:
         return str(feedback.status)
 
 
+def _to_triage_failed(feedback: Feedback, *, error: str) -> None:
+    """Automatic processing failed for good: the (locked, ``received``) feedback waits in
+    triage with ``error`` set, which the triage page shows, for an officer to identify the
+    customer. Audited and logged with ids, counts and the error code only."""
+    feedback.status = FeedbackStatus.TRIAGE
+    feedback.error = error[:300]
+    feedback.processed_at = timezone.now()
+    save_with_history(
+        feedback,
+        actor=FEEDBACK_ACTOR,
+        reason=change_reason("feedback.processing_failed", FEEDBACK_ACTOR, error),
+        fields=["status", "error", "processed_at"],
+    )
+    audit_record(
+        actor=FEEDBACK_ACTOR,
+        action="feedback.processing_failed",
+        target=feedback,
+        data={"error": error[:100], "attempts": feedback.attempts},
+    )
+    logger.warning(
+        "feedback %s: automatic processing failed after %d attempts (%s); sent to triage",
+        feedback.pk,
+        feedback.attempts,
+        error[:100],
+    )
+
+
 def feedback_process_failed(*, feedback_id: int, error: str) -> bool:
-    """A processing error that retrying will not fix (``error`` is an exception class name,
-    never its text): the feedback goes to triage, where an officer sees it."""
+    """A processing error that retrying will not fix (``error`` is an exception class name
+    or ``GAVE_UP_ERROR``, never an exception's text): the feedback goes to triage, where
+    an officer sees it. ``False`` when it was no longer ``received``."""
     with transaction.atomic():
         feedback = (
             Feedback.objects.select_for_update(of=("self",))
@@ -477,37 +514,29 @@ def feedback_process_failed(*, feedback_id: int, error: str) -> bool:
         )
         if feedback is None:
             return False
-        feedback.status = FeedbackStatus.TRIAGE
-        feedback.error = error[:300]
-        feedback.processed_at = timezone.now()
-        save_with_history(
-            feedback,
-            actor=FEEDBACK_ACTOR,
-            reason=change_reason("feedback.processing_failed", FEEDBACK_ACTOR, error),
-            fields=["status", "error", "processed_at"],
-        )
-        audit_record(
-            actor=FEEDBACK_ACTOR,
-            action="feedback.processing_failed",
-            target=feedback,
-            data={"error": error[:100]},
-        )
+        _to_triage_failed(feedback, error=error)
     return True
 
 
 def feedback_sweep(*, now: datetime | None = None, batch_size: int = SWEEP_BATCH) -> list[int]:
     """Re-send the processing message of feedback still ``received`` after ``SWEEP_AFTER``
-    (its message was lost, or the broker was down when it was stored). Stops at the first
-    broker error: the next sweep tries again. Processing is idempotent, so a message that
-    was only slow costs one skipped run."""
+    (its message was lost, or the broker was down when it was stored); returns the ids
+    sent. Stops at the first broker error: the next sweep tries again. Processing is
+    idempotent, so a message that was only slow costs one skipped run.
+
+    Feedback that used all ``MAX_ATTEMPTS`` and is still ``received`` (its runs crashed) is
+    not sent again: it goes to triage, marked as failed, without a message."""
     cutoff = (now or timezone.now()) - SWEEP_AFTER
-    ids = list(
+    rows = list(
         Feedback.objects.filter(status=FeedbackStatus.RECEIVED, received_at__lt=cutoff)
         .order_by("received_at")
-        .values_list("pk", flat=True)[:batch_size]
+        .values_list("pk", "attempts")[:batch_size]
     )
     sent: list[int] = []
-    for feedback_id in ids:
+    for feedback_id, attempts in rows:
+        if attempts >= MAX_ATTEMPTS:
+            feedback_process_failed(feedback_id=feedback_id, error=GAVE_UP_ERROR)
+            continue
         if not feedback_enqueue(feedback_id=feedback_id):
             break
         sent.append(feedback_id)

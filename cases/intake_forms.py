@@ -16,6 +16,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.utils.translation import gettext_lazy as _
 
 from cases import intake
+from cases.enqueue import BROKER_ERRORS
 from cases.models import FeedbackKind, TriageCloseReason
 
 FORM_TOKEN_SALT = "cases.intake.form"
@@ -48,7 +49,7 @@ def use_form_token(token: str) -> bool:
     key = f"intake:form-token:{nonce}"
     try:
         return bool(caches["default"].add(key, 1, timeout=FORM_TOKEN_MAX_AGE))
-    except intake.BROKER_ERRORS:
+    except BROKER_ERRORS:
         return bool(_FALLBACK_TOKENS.add(key, 1))
 
 

@@ -2,8 +2,8 @@
 officers' triage of unmatched feedback.
 
 Public pages speak Simplified Chinese unless the visitor chose English (the language
-switch's cookie, or ``?lang=en``). Rate limits per client address (django-ratelimit,
-counters in Redis) answer a friendly page with status 429; when Redis itself is down the
+switch's cookie, or ``?lang=en``). Rate limits per client address (``cases.ratelimits``,
+shared with the API) answer a friendly page with status 429; when Redis itself is down the
 limits fail open so that feedback is still accepted. Nothing personal is logged.
 """
 
@@ -24,9 +24,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
-from django_ratelimit.core import get_usage
 
-from accounts.security import client_ip_address
 from cases import intake
 from cases.intake_forms import (
     FeedbackForm,
@@ -36,6 +34,7 @@ from cases.intake_forms import (
     use_form_token,
 )
 from cases.models import Feedback, FeedbackStatus
+from cases.ratelimits import LOOKUP_GROUP, SUBMIT_GROUP, rate_limited
 from compliance.masking import mask_name, mask_phone
 from compliance.models import RetentionPolicy, RetentionRecordType
 from scoring.models import Customer
@@ -44,8 +43,6 @@ logger = logging.getLogger(__name__)
 
 PUBLIC_LANGUAGES = ("zh-hans", "en")
 PUBLIC_DEFAULT_LANGUAGE = "zh-hans"
-SUBMIT_GROUP = "intake.submit"
-LOOKUP_GROUP = "intake.lookup"
 DONE_SESSION_KEY = "intake_reference"
 TRIAGE_PAGE_SIZE = 50
 DEFAULT_KEEP_DAYS = 3 * 365
@@ -88,23 +85,6 @@ def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         return response
 
     return wrapped
-
-
-def _client_key(group: str, request: HttpRequest) -> str:
-    return client_ip_address(request) or "unknown"
-
-
-def rate_limited(request: HttpRequest, *, group: str, rate: str) -> int | None:
-    """Count this request against ``rate`` per client address; the seconds to wait when it
-    is over the limit, else ``None``. Fails open (logged) when Redis is unreachable."""
-    try:
-        usage = get_usage(request, group=group, key=_client_key, rate=rate, increment=True)
-    except intake.BROKER_ERRORS as exc:
-        logger.warning("rate limit %s not checked: %s", group, type(exc).__name__)
-        return None
-    if usage and usage["should_limit"]:
-        return max(1, int(usage["time_left"]))
-    return None
 
 
 def _too_many(request: HttpRequest, retry_after: int) -> HttpResponse:

@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import kombu.exceptions
-import redis.exceptions
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
@@ -35,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from cases import policy
 from cases.channels import channel_actor
+from cases.enqueue import enqueue_or_log
 from cases.models import (
     CaseCategory,
     CaseSource,
@@ -59,22 +58,6 @@ DETAILS_MAX_DEPTH = 3
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clock skew between the sender and us
 MAX_ATTEMPTS = 5
 RESEND_BATCH = 500
-
-# What a broker outage looks like when sending: the signal is stored, the sweeper re-sends.
-BROKER_ERRORS: tuple[type[Exception], ...] = (
-    kombu.exceptions.OperationalError,
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-    OSError,
-)
-# Publish at most three times within ~0.2 s, then give up and leave it to the sweeper (the
-# same policy as feedback): a request never hangs on a broker that is down.
-ENQUEUE_RETRY_POLICY = {
-    "max_retries": 2,
-    "interval_start": 0,
-    "interval_step": 0.1,
-    "interval_max": 0.1,
-}
 
 
 # --- receiving ----------------------------------------------------------------------------------
@@ -250,19 +233,11 @@ def signal_receive(
 
 
 def _send(signal_id: int) -> bool:
-    """Queue processing now; ``False`` (logged) when the broker cannot be reached."""
+    """Queue processing now; ``False`` (logged) when the broker cannot be reached (the
+    same short retry policy as feedback: a request never hangs on a broker that is down)."""
     from cases.signal_tasks import signal_process as signal_process_task
 
-    try:
-        signal_process_task.apply_async((signal_id,), retry=True, retry_policy=ENQUEUE_RETRY_POLICY)
-    except BROKER_ERRORS as exc:
-        logger.warning(
-            "signal %s: broker unavailable (%s); the sweeper will send it again",
-            signal_id,
-            type(exc).__name__,
-        )
-        return False
-    return True
+    return enqueue_or_log(signal_process_task, signal_id)
 
 
 def _enqueue_on_commit(signal_id: int) -> None:

@@ -55,7 +55,9 @@ from cases import signal_tasks  # noqa: E402, F401  (registers the signal tasks 
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
 def feedback_process(self: Task, feedback_id: int) -> str:
-    """Match one feedback to a customer and its case, or send it to triage (idempotent)."""
+    """Match one feedback to a customer and its case, or send it to triage (idempotent).
+    Every run, retries included, counts towards ``intake.MAX_ATTEMPTS``; past it the
+    feedback goes to triage marked as failed."""
     try:
         return intake.feedback_process(feedback_id=feedback_id)
     except TRANSIENT_ERRORS as exc:

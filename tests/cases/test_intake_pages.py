@@ -293,6 +293,20 @@ def test_the_triage_page_shows_unmatched_feedback_masked(
     assert "额度显示五万但是无法使用。" in html  # the customer's own words, needed to triage
 
 
+def test_the_triage_page_says_when_automatic_processing_failed(
+    client: Client, officer: User
+) -> None:
+    failed = FeedbackFactory(status=FeedbackStatus.TRIAGE, error=intake.GAVE_UP_ERROR)
+    FeedbackFactory(status=FeedbackStatus.TRIAGE)  # unmatched, nothing failed
+    client.force_login(officer)
+
+    html = client.get("/cases/triage/").content.decode()
+
+    assert html.count('data-testid="processing-failed"') == 1
+    row = html[html.index(f'data-feedback="{failed.pk}"') :]
+    assert 'data-testid="processing-failed"' in row[: row.index("</tr>")]
+
+
 def test_an_officer_links_feedback_from_the_triage_page_by_customer_number(
     client: Client, officer: User
 ) -> None:

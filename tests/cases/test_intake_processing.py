@@ -158,6 +158,35 @@ def test_references_are_random_and_unique() -> None:
     assert intake.normalise_reference("FB-0000") == ""
 
 
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("FBCDEFGHJKMN", "FB-FBCDEFGHJKMN"),  # a body that starts with FB, typed bare
+        ("fbcd efgh jkmn", "FB-FBCDEFGHJKMN"),
+        ("FB-FBCDEFGHJKMN", "FB-FBCDEFGHJKMN"),  # the same with its prefix
+        ("fbfbcdefghjkmn", "FB-FBCDEFGHJKMN"),
+        ("ABCDEFGHJKMN", "FB-ABCDEFGHJKMN"),  # an ordinary body, bare and prefixed
+        ("FB ABCD-EFGH-JKMN", "FB-ABCDEFGHJKMN"),
+        ("FBABCDEFGHJKM", ""),  # neither twelve nor fourteen characters
+        ("FBFB", ""),
+    ],
+)
+def test_the_fb_prefix_is_stripped_only_when_it_is_really_there(typed: str, stored: str) -> None:
+    assert intake.normalise_reference(typed) == stored
+
+
+def test_a_reference_whose_body_starts_with_fb_is_found_typed_without_its_prefix(
+    submit: Submit,
+) -> None:
+    feedback = submit(phone="13700009999")
+    Feedback.objects.filter(pk=feedback.pk).update(reference="FB-FBCDEFGHJKMN")
+
+    bare = intake.feedback_status(reference="fbcd efgh jkmn", phone_last4="9999")
+    prefixed = intake.feedback_status(reference="FB-FBCD-EFGH-JKMN", phone_last4="9999")
+
+    assert bare.status == prefixed.status == "in_review"
+
+
 # --- matching ------------------------------------------------------------------------------
 
 
@@ -327,6 +356,93 @@ def test_a_processing_error_that_retrying_cannot_fix_sends_the_feedback_to_triag
 
     feedback.refresh_from_db()
     assert (feedback.status, feedback.error) == (FeedbackStatus.TRIAGE, "ValueError")
+
+
+def _received(**fields: Any) -> Feedback:
+    data: dict[str, Any] = {
+        "reference": intake.new_reference(),
+        "kind": "limit_unusable",
+        "name": "张三",
+        "phone": "13912345678",
+        "description": "额度不能用。",
+        "consent_version": "v1",
+        "consent_at": timezone.now(),
+        "received_at": timezone.now() - timedelta(minutes=2),
+    }
+    data.update(fields)
+    return Feedback.objects.create(**data)
+
+
+def test_feedback_whose_processing_keeps_crashing_goes_to_triage_once_its_attempts_are_used(
+    stuck_customer: Customer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    feedback = _received()
+
+    def crash(_feedback: Feedback) -> int | None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(intake, "_match_customer", crash)
+    for _run in range(intake.MAX_ATTEMPTS):
+        with pytest.raises(RuntimeError):
+            intake.feedback_process(feedback_id=feedback.pk)
+    sent: list[int] = []
+    monkeypatch.setattr(intake, "feedback_enqueue", lambda *, feedback_id: sent.append(feedback_id))
+
+    with caplog.at_level("WARNING", logger="cases.intake"):
+        assert intake.feedback_sweep() == []
+
+    assert sent == []  # not sent again: every attempt was used
+    feedback.refresh_from_db()
+    assert (feedback.status, feedback.error) == (FeedbackStatus.TRIAGE, intake.GAVE_UP_ERROR)
+    assert feedback.attempts == intake.MAX_ATTEMPTS
+    assert feedback.case_id is None
+    entry = AuditEntry.objects.get(action="feedback.processing_failed")
+    assert entry.data == {"error": intake.GAVE_UP_ERROR, "attempts": intake.MAX_ATTEMPTS}
+    assert f"feedback {feedback.pk}" in caplog.text
+    assert "13912345678" not in caplog.text
+    assert "张三" not in caplog.text
+    assert intake.feedback_sweep() == []  # nothing left to send or give up
+    assert intake.feedback_status(reference=feedback.reference, phone_last4="5678").status == (
+        "in_review"
+    )
+
+
+def test_a_message_delivered_after_the_last_attempt_gives_up_without_doing_the_work(
+    stuck_customer: Customer,
+) -> None:
+    feedback = _received(attempts=intake.MAX_ATTEMPTS)
+
+    assert intake.feedback_process(feedback_id=feedback.pk) == FeedbackStatus.TRIAGE
+    assert intake.feedback_process(feedback_id=feedback.pk) == "skipped"
+
+    feedback.refresh_from_db()
+    assert (feedback.status, feedback.error) == (FeedbackStatus.TRIAGE, intake.GAVE_UP_ERROR)
+    assert feedback.attempts == intake.MAX_ATTEMPTS + 1
+    assert not Case.objects.exists()
+    assert AuditEntry.objects.filter(action="feedback.processing_failed").count() == 1
+    last = Feedback.history.filter(id=feedback.pk).latest("history_id")
+    assert last.history_change_reason.startswith("feedback.processing_failed")
+
+
+def test_the_attempts_counter_is_capped(stuck_customer: Customer) -> None:
+    feedback = _received(attempts=30000)  # as a sweeper re-sending for weeks once left it
+
+    intake.feedback_process(feedback_id=feedback.pk)
+
+    feedback.refresh_from_db()
+    assert feedback.attempts == intake.MAX_ATTEMPTS + 1
+    assert feedback.status == FeedbackStatus.TRIAGE
+
+
+def test_feedback_with_attempts_left_is_still_sent_again_by_the_sweep(
+    stuck_customer: Customer,
+) -> None:
+    feedback = _received(attempts=intake.MAX_ATTEMPTS - 1)
+
+    assert intake.feedback_sweep() == [feedback.pk]
+
+    feedback.refresh_from_db()
+    assert feedback.status == FeedbackStatus.MATCHED
 
 
 # --- triage --------------------------------------------------------------------------------

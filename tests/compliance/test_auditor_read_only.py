@@ -59,7 +59,8 @@ EXCLUDED: dict[str, str] = {
     "feedback/thanks/": "The public form's confirmation page.",
     "feedback/status/": "The public status lookup: customers look up their reference.",
     "api/v1/feedback/": "The public and partner-channel feedback endpoint.",
-    "api/v1/feedback/<str:reference>/status/": "The public status lookup endpoint.",
+    "api/v1/feedback/status/": "The public status lookup endpoint (a read sent as POST).",
+    "api/v1/feedback/<str:reference>/status/": "The public status lookup endpoint (deprecated).",
     "compliance/audit/verify/": (
         "Verifying the audit chain is the auditor's own task (PIPL Art. 54); it records "
         "only the verification itself, never business data."
