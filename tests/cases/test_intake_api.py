@@ -23,6 +23,7 @@ from tests.factories.scoring import BlockFactory, CreditLineFactory, CustomerFac
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/feedback/"
+STATUS = "/api/v1/feedback/status/"
 
 
 @pytest.fixture(autouse=True)
@@ -181,13 +182,117 @@ def test_the_status_api_needs_four_digits_and_is_rate_limited(settings: Any) -> 
     assert int(limited["Retry-After"]) >= 1
 
 
+def test_the_status_is_looked_up_with_a_post_that_keeps_the_reference_out_of_the_url() -> None:
+    reference = APIClient().post(URL, body(phone="13700009999"), format="json").json()["reference"]
+    client = APIClient()
+
+    right = client.post(STATUS, {"reference": reference, "phone_last4": "9999"}, format="json")
+    typed = client.post(
+        STATUS, {"reference": reference[3:].lower(), "phone_last4": "９９９９"}, format="json"
+    )
+    wrong_phone = client.post(
+        STATUS, {"reference": reference, "phone_last4": "1111"}, format="json"
+    )
+    unknown = client.post(
+        STATUS, {"reference": "FB-ABCDEFGHJKMN", "phone_last4": "1111"}, format="json"
+    )
+    garbage = client.post(STATUS, {"reference": "nonsense", "phone_last4": "1111"}, format="json")
+    by_get = client.get(f"/api/v1/feedback/{reference}/status/?phone_last4=9999")
+
+    assert right.status_code == 200
+    assert right.json() == typed.json() == by_get.json()
+    assert right.json()["status"] == "received"
+    assert (wrong_phone.status_code, wrong_phone.content) == (unknown.status_code, unknown.content)
+    assert (garbage.status_code, garbage.content) == (unknown.status_code, unknown.content)
+    assert unknown.json()["status"] == intake.LOOKUP_NOT_FOUND
+    assert "Deprecation" not in right
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"reference": "FB-ABCDEFGHJKMN"}, "phone_last4"),
+        ({"reference": "FB-ABCDEFGHJKMN", "phone_last4": "12"}, "phone_last4"),
+        ({"reference": "FB-ABCDEFGHJKMN", "phone_last4": "12ab"}, "phone_last4"),
+        ({"phone_last4": "1234"}, "reference"),
+        ({"reference": "", "phone_last4": "1234"}, "reference"),
+        ({"reference": "F" * 41, "phone_last4": "1234"}, "reference"),
+        ({"reference": ["FB-ABCDEFGHJKMN"], "phone_last4": "1234"}, "reference"),
+    ],
+)
+def test_the_status_post_answers_bad_input_with_400_and_errors(
+    data: dict[str, Any], field: str
+) -> None:
+    response = APIClient(REMOTE_ADDR=_address()).post(STATUS, data, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+
+
+@pytest.mark.parametrize("raw", ['{"reference": ', "[1, 2]", '"text"', ""])
+def test_the_status_post_answers_malformed_json_with_400_and_errors(raw: str) -> None:
+    response = Client(REMOTE_ADDR=_address()).post(STATUS, raw, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "errors" in response.json()
+
+
+def test_the_status_post_shares_the_lookup_rate_limit_with_the_get_and_the_page(
+    settings: Any,
+) -> None:
+    settings.INTAKE_RATE_LOOKUP = "2/m"
+    address = _address()
+    client = APIClient(REMOTE_ADDR=address)
+    lookup = {"reference": "FB-ABCDEFGHJKMN", "phone_last4": "1111"}
+
+    by_get = client.get("/api/v1/feedback/FB-ABCDEFGHJKMN/status/?phone_last4=1111")
+    by_page = Client(REMOTE_ADDR=address).post("/feedback/status/", lookup)
+    by_post = client.post(STATUS, lookup, format="json")
+
+    assert (by_get.status_code, by_page.status_code, by_post.status_code) == (200, 200, 429)
+    assert int(by_post["Retry-After"]) >= 1
+    assert "non_field_errors" in by_post.json()["errors"]
+
+
+def test_the_status_get_is_deprecated_and_points_to_the_post() -> None:
+    client = APIClient(REMOTE_ADDR=_address())
+
+    answer = client.get("/api/v1/feedback/FB-ABCDEFGHJKMN/status/?phone_last4=1111")
+    refused = client.get("/api/v1/feedback/FB-ABCDEFGHJKMN/status/")
+
+    for response in (answer, refused):
+        assert response["Deprecation"] == "@1795392000"  # RFC 9745: 2026-11-23
+        assert response["Link"] == f'<{STATUS}>; rel="successor-version"'
+    assert refused.status_code == 400
+
+
 def test_the_api_schema_still_builds(client: Client) -> None:
+    import yaml
+
     response = client.get("/api/schema/")
 
     assert response.status_code == 200
-    schema = response.content.decode()
-    assert "/api/v1/feedback/" in schema
-    assert "/api/v1/feedback/{reference}/status/" in schema
+    paths = yaml.safe_load(response.content)["paths"]
+    assert "post" in paths["/api/v1/feedback/"]
+    assert paths["/api/v1/feedback/status/"]["post"].get("deprecated") is not True
+    deprecated = paths["/api/v1/feedback/{reference}/status/"]["get"]
+    assert deprecated["deprecated"] is True
+    assert {"Deprecation", "Link"} <= set(deprecated["responses"]["200"]["headers"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_when_jobs_run_in_process_the_answer_shows_the_outcome_of_processing(
+    stuck_customer: Any,
+) -> None:
+    # As ``make run`` without Redis: the job runs at the commit, before the answer is made.
+    response = APIClient(REMOTE_ADDR=_address()).post(URL, body(), format="json")
+
+    assert response.status_code == 201
+    feedback = Feedback.objects.get(reference=response.json()["reference"])
+    assert feedback.status == FeedbackStatus.MATCHED
+    assert response.json()["status"] == "matched"
+    assert feedback.case_id is not None
+    assert response.json()["case"] == feedback.case_id
 
 
 # --- Redis down ----------------------------------------------------------------------------
@@ -198,10 +303,12 @@ CLOSED = "redis://127.0.0.1:9/0"  # nothing listens on port 9
 @pytest.fixture
 def redis_down() -> Iterator[None]:
     """The broker and the caches (rate limits, form tokens) point at a closed port."""
-    caches = {
-        name: {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CLOSED}
-        for name in ("default", "ratelimit")
+    from django.conf import settings
+
+    caches = {  # the configured backend (django-redis), pointed at the closed port
+        name: {**settings.CACHES[name], "LOCATION": CLOSED} for name in ("default", "ratelimit")
     }
+    assert caches["ratelimit"]["BACKEND"] == "django_redis.cache.RedisCache"
     celery_app.conf.task_always_eager = False
     before = celery_app.conf.broker_url
     celery_app.conf.broker_url = CLOSED
