@@ -19,23 +19,31 @@ Unusual volume
 
 from __future__ import annotations
 
+import ipaddress
 import statistics
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from compliance.audit import actor_label, audit_record
 from compliance.export_table import ExportTable
-from compliance.models import PersonalDataAccess, PersonalField
+from compliance.models import AccessSource, PersonalDataAccess, PersonalField
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 __all__ = [
+    "EARLIEST_FILTER_YEAR",
     "EXPORT_COLUMNS",
+    "LATEST_FILTER_YEAR",
     "UNUSUAL_FACTOR",
     "UNUSUAL_MIN_REVEALS",
     "AccessFilters",
@@ -46,8 +54,12 @@ __all__ = [
     "access_page",
     "accesses",
     "can_view_access_log",
+    "clean_ip_address",
     "export_table",
+    "filter_time_in_range",
+    "filter_time_range_message",
     "filters_from_params",
+    "personal_data_access_record",
     "unusual_volume",
 ]
 
@@ -55,6 +67,25 @@ UNUSUAL_FACTOR = 3
 UNUSUAL_MIN_REVEALS = 10
 PURPOSE_FILTER_MAX_LENGTH = 100
 _FIELD_LABELS = dict(PersonalField.choices)
+# Times a filter may name. Outside them a filter means nothing for this portal's records, and
+# near the ends of what ``datetime`` holds, moving to UTC or stepping back a default window
+# overflows; so such input is a form error (page) or a 400 (API), never a 500.
+EARLIEST_FILTER_YEAR = 1900
+LATEST_FILTER_YEAR = 2999
+
+
+def filter_time_in_range(value: date | datetime | None) -> bool:
+    """Whether a filter's date or time lies in the years a filter may name (``None`` does).
+    Reads the year of the value as given: no time-zone arithmetic that could overflow."""
+    return value is None or EARLIEST_FILTER_YEAR <= value.year <= LATEST_FILTER_YEAR
+
+
+def filter_time_range_message() -> str:
+    """The error for a date or time outside ``filter_time_in_range``, translated."""
+    return str(
+        _("Give a date between the years %(earliest)d and %(latest)d.")
+        % {"earliest": EARLIEST_FILTER_YEAR, "latest": LATEST_FILTER_YEAR}
+    )
 
 
 def can_view_access_log(user: Any) -> bool:
@@ -118,6 +149,18 @@ class AccessLogFilterForm(forms.Form):
         min_value=0, max_value=2**63 - 1, required=False, widget=forms.HiddenInput
     )
 
+    def _clean_time(self, name: str) -> datetime | None:
+        value: datetime | None = self.cleaned_data.get(name)
+        if not filter_time_in_range(value):
+            raise ValidationError(filter_time_range_message(), code="out_of_range")
+        return value
+
+    def clean_since(self) -> datetime | None:
+        return self._clean_time("since")
+
+    def clean_until(self) -> datetime | None:
+        return self._clean_time("until")
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         since, until = cleaned.get("since"), cleaned.get("until")
@@ -150,6 +193,84 @@ def filters_from_params(params: Mapping[str, Any]) -> AccessFilters:
             }
         )
     return form.filters()
+
+
+# --- recording an access --------------------------------------------------------------------
+
+
+def clean_ip_address(ip_address: str | None) -> str | None:
+    """A valid address or ``None``: a malformed header must not turn a reveal into a 500."""
+    if not ip_address:
+        return None
+    try:
+        return str(ipaddress.ip_address(str(ip_address).strip()))
+    except ValueError:
+        return None
+
+
+@transaction.atomic(savepoint=False)
+def personal_data_access_record(
+    *,
+    actor: User,
+    customer_id: int,
+    fields: Sequence[str],
+    purpose: str,
+    source: str,
+    ip_address: str | None,
+    case_id: int | None = None,
+    request_id: int | None = None,
+    action: str = "customer.revealed",
+    audit_data: Mapping[str, Any] | None = None,
+) -> PersonalDataAccess:
+    """Record that ``actor`` saw ``fields`` of a customer in plain text: the one way to write
+    the access log.
+
+    Writes one ``PersonalDataAccess`` row and one audit entry (``action``, about the
+    customer) in the caller's transaction, or in its own outside one. The audit entry holds
+    ids, field names and codes: ``access``, ``fields``, ``case`` and ``source``, then
+    ``request`` when a data-subject request is named, then ``audit_data`` (which must hold
+    no personal values either); never the purpose, which is free text typed by staff and
+    stays on the access row. The address is kept only when it is a valid IP address.
+
+    The caller has checked that the actor may see the data and validated what the user
+    typed; what is left to check here are programming errors (``ValueError``): an unknown
+    source or field, no field, an empty purpose.
+    """
+    if source not in AccessSource.values:
+        raise ValueError(f"Unknown access source {source!r}.")
+    chosen = [str(name) for name in fields]
+    if not chosen or any(name not in PersonalField.values for name in chosen):
+        raise ValueError("An access names at least one field, each a PersonalField value.")
+    text = " ".join(str(purpose or "").split())
+    if not text:
+        raise ValueError("An access states its purpose.")
+    access = PersonalDataAccess.objects.create(
+        actor=actor,
+        actor_label=actor_label(actor),
+        customer_id=customer_id,
+        fields=chosen,
+        purpose=text,
+        case_id=case_id,
+        source=source,
+        ip_address=clean_ip_address(ip_address),
+    )
+    data: dict[str, Any] = {
+        "access": access.pk,
+        "fields": chosen,
+        "case": case_id,
+        "source": source,
+    }
+    if request_id is not None:
+        data["request"] = request_id
+    data.update(audit_data or {})
+    customer_type = PersonalDataAccess._meta.get_field("customer").related_model._meta
+    audit_record(
+        actor=actor,
+        action=action,
+        target=(f"{customer_type.app_label}.{customer_type.model_name}", str(customer_id)),
+        data=data,
+    )
+    return access
 
 
 # --- rows ------------------------------------------------------------------------------------

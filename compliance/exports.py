@@ -373,7 +373,8 @@ def export_start(
     *, actor: User, kind: str, fmt: str, params: Mapping[str, str]
 ) -> tuple[ExportRecord, Iterator[bytes]]:
     """Start an export of the ``kind`` view filtered by ``params`` (its page's query
-    parameters): the record and the ``export.started`` entry are written now, the bytes come
+    parameters): the record and the ``export.started`` entry (kind, format and the names of
+    the filters used, not their values) are written now, the bytes come
     from the returned iterator, and the record is finished, signed and audited
     (``export.completed``) when the iterator has yielded its last chunk.
 
@@ -405,7 +406,10 @@ def export_start(
             actor=actor,
             action="export.started",
             target=record,
-            data={"kind": kind, "format": fmt, "filters": filters},
+            # The names of the filters used, never their values: those are free text (a
+            # purpose searched for, a username, a customer number) that the hash-chained
+            # log must not keep. The record holds them, for the signed manifest.
+            data={"kind": kind, "format": fmt, "filters": sorted(filters)},
         )
     return record, _stream(record, table, fmt)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -24,6 +25,7 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from compliance import history
+from compliance.access_api import BoundedDateTimeField
 from compliance.models import AuditEntry
 from compliance.permissions import can_browse_history, can_verify_audit_chain
 from compliance.selectors import AuditEntryFilters, audit_entries
@@ -84,13 +86,13 @@ class HistoryFilterSerializer(serializers.Serializer):
 
     def validate_cursor(self, value: str) -> str:
         if not history.cursor_is_valid(value):
-            raise serializers.ValidationError("Not a cursor from this endpoint.")
+            raise serializers.ValidationError(_("Not a cursor from this endpoint."))
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         since, until = attrs.get("since"), attrs.get("until")
         if since and until and since > until:
-            raise serializers.ValidationError({"until": ["Must not be earlier than since."]})
+            raise serializers.ValidationError({"until": [_("Must not be earlier than since.")]})
         return attrs
 
 
@@ -182,13 +184,13 @@ class AuditEntryFilterSerializer(serializers.Serializer):
     customer = serializers.IntegerField(required=False, min_value=1)
     actor = serializers.CharField(required=False, max_length=200)
     action = serializers.CharField(required=False, max_length=100)
-    since = serializers.DateTimeField(required=False)
-    until = serializers.DateTimeField(required=False)
+    since = BoundedDateTimeField(required=False)
+    until = BoundedDateTimeField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         since, until = attrs.get("since"), attrs.get("until")
         if since and until and since >= until:
-            raise serializers.ValidationError({"until": ["Must be later than since."]})
+            raise serializers.ValidationError({"until": [_("Must be later than since.")]})
         return attrs
 
 

@@ -5,8 +5,12 @@ Each write runs in one transaction with its history row (acting user and reason)
 audit entry. What a request needs from the apps above compliance (the customer, their
 lines, assessments, cases and feedback) comes through ``compliance.personal_data`` hooks.
 
-Exports of a person's data are built when downloaded and never stored; building one shows
-plain personal values, so each build writes a ``PersonalDataAccess`` row naming the request.
+Exports of a person's data are built when downloaded and never stored. Each download shows
+plain personal values, so it is recorded through
+``compliance.access_log.personal_data_access_record`` (one ``PersonalDataAccess`` row naming
+the request and one ``privacy_request.export_downloaded`` audit entry). Fulfilling an access
+or copy request only counts the export's sections: nobody sees the values then, so it writes
+no access row.
 """
 
 from __future__ import annotations
@@ -23,12 +27,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from compliance.audit import actor_label, audit_record, change_reason, history_user
+from compliance.access_log import personal_data_access_record
+from compliance.audit import audit_record, change_reason, history_user
 from compliance.erasure import customer_erase, customer_model
 from compliance.models import (
     AccessSource,
     DataSubjectRequest,
-    PersonalDataAccess,
     PersonalField,
     RequestChannel,
     RequestKind,
@@ -45,6 +49,10 @@ OUTCOME_MAX_LENGTH = 4000
 # A request may be recorded as received a little in the future (clock skew), not more.
 RECEIVED_AT_SKEW = timedelta(minutes=5)
 EXPORT_KINDS = (RequestKind.ACCESS, RequestKind.COPY)
+EXPORT_FIELDS = (PersonalField.NAME, PersonalField.PHONE, PersonalField.NATIONAL_ID)
+# Requests are not older than the portal; this also keeps a mistyped year (0001) from
+# overflowing when the time is moved to UTC or the due date is computed.
+EARLIEST_RECEIVED_YEAR = 2000
 
 
 # --- permissions --------------------------------------------------------------------------------
@@ -152,6 +160,10 @@ def privacy_request_create(
     received = received_at or now
     if timezone.is_naive(received):
         errors["received_at"] = [_("Give the time with its time zone.")]
+    elif received.year < EARLIEST_RECEIVED_YEAR:
+        errors["received_at"] = [
+            _("A request cannot be received before %(year)d.") % {"year": EARLIEST_RECEIVED_YEAR}
+        ]
     elif received > now + RECEIVED_AT_SKEW:
         errors["received_at"] = [_("A request cannot be received in the future.")]
     if not customer_model().objects.filter(pk=customer_id).exists():
@@ -240,12 +252,12 @@ def privacy_request_fulfil(
     outcome: str = "",
     version: int | None,
     corrections: Mapping[str, str] | None = None,
-    ip_address: str | None = None,
 ) -> DataSubjectRequest:
     """Do what the request asks and close it as fulfilled.
 
-    - ``access``/``copy``: build the export (a logged reveal) and record its section counts;
-      the file itself is built again on each download (``privacy_request_export``);
+    - ``access``/``copy``: record the export's section counts (nobody sees the values here,
+      so no access row is written); the file itself is built, and logged as a reveal, on
+      each download (``privacy_request_export``);
     - ``correct``: change the fields in ``corrections`` (name, phone, national_id, city);
     - ``explain``: the customer-facing explanation of the latest automated decision;
     - ``human_review``: open (or join) a human-review case;
@@ -263,13 +275,10 @@ def privacy_request_fulfil(
     customer_id = int(request.customer_id)
     result: dict[str, Any]
     if request.kind in EXPORT_KINDS:
-        document = _build_export(
-            request=request, actor=actor, ip_address=ip_address, purpose="export prepared"
-        )
         result = {
             "export": {
                 name: len(value) if isinstance(value, list) else int(value is not None)
-                for name, value in document["data"].items()
+                for name, value in _export_data(customer_id).items()
             }
         }
     elif request.kind == RequestKind.CORRECT:
@@ -355,30 +364,12 @@ def privacy_request_refuse(
 # --- the export ---------------------------------------------------------------------------------
 
 
-def _build_export(
-    *, request: DataSubjectRequest, actor: User, ip_address: str | None, purpose: str
-) -> dict[str, Any]:
-    customer_id = int(request.customer_id)
+def _export_data(customer_id: int) -> dict[str, Any]:
+    """The person's data, section by section, as every registered source exports it."""
     data: dict[str, Any] = {}
     for source in sources():
         data.update(source.export(customer_id))
-    PersonalDataAccess.objects.create(
-        actor=actor,
-        actor_label=actor_label(actor),
-        customer_id=customer_id,
-        fields=[PersonalField.NAME, PersonalField.PHONE, PersonalField.NATIONAL_ID],
-        # Stored in English, like audit reasons: the log is read in either language.
-        purpose=f"Data-subject request #{request.pk} ({request.kind}): {purpose}",
-        source=AccessSource.PRIVACY_REQUEST,
-        ip_address=ip_address,
-    )
-    return {
-        "format": EXPORT_FORMAT,
-        "request": request.pk,
-        "kind": request.kind,
-        "generated_at": timezone.now().isoformat(),
-        "data": data,
-    }
+    return data
 
 
 @transaction.atomic
@@ -388,7 +379,8 @@ def privacy_request_export(
     """The person's data as a JSON-ready document, for a fulfilled access or copy request.
 
     Built on each call and never stored; each call is a reveal of plain personal values and
-    writes a ``PersonalDataAccess`` row naming the request. Raises ``PermissionDenied``;
+    writes one ``PersonalDataAccess`` row naming the request and one
+    ``privacy_request.export_downloaded`` audit entry. Raises ``PermissionDenied``;
     ``Conflict`` when the request is not a fulfilled access or copy request.
     """
     if not can_download_exports(actor):
@@ -400,6 +392,24 @@ def privacy_request_export(
         raise Conflict(
             _("The export can be downloaded once the request is fulfilled."), code="not_fulfilled"
         )
-    return _build_export(
-        request=request, actor=actor, ip_address=ip_address, purpose="export downloaded"
+    customer_id = int(request.customer_id)
+    data = _export_data(customer_id)
+    personal_data_access_record(
+        actor=actor,
+        customer_id=customer_id,
+        fields=list(EXPORT_FIELDS),
+        # Stored in English, like audit reasons: the log is read in either language.
+        purpose=f"Data-subject request #{request.pk} ({request.kind}): export downloaded",
+        source=AccessSource.PRIVACY_REQUEST,
+        ip_address=ip_address,
+        request_id=request.pk,
+        action="privacy_request.export_downloaded",
+        audit_data={"kind": request.kind},
     )
+    return {
+        "format": EXPORT_FORMAT,
+        "request": request.pk,
+        "kind": request.kind,
+        "generated_at": timezone.now().isoformat(),
+        "data": data,
+    }

@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from accounts.security import client_ip_address
 from compliance import privacy
+from compliance.access_api import BoundedDateTimeField
 from compliance.models import DataSubjectRequest, RequestChannel, RequestKind
 from portal.api import allowed_by
 
@@ -97,7 +98,7 @@ class PrivacyRequestCreateSerializer(serializers.Serializer):
     customer = serializers.CharField(max_length=40, help_text="The customer's external id.")
     kind = serializers.ChoiceField(choices=RequestKind.choices)
     channel = serializers.ChoiceField(choices=RequestChannel.choices)
-    received_at = serializers.DateTimeField(
+    received_at = BoundedDateTimeField(
         required=False, help_text="When the request was received (default: now)."
     )
 
@@ -196,7 +197,6 @@ class PrivacyRequestFulfilAPI(APIView):
             outcome=data.validated_data["outcome"],
             version=data.validated_data["version"],
             corrections=data.validated_data.get("corrections"),
-            ip_address=client_ip_address(request),
         )
         return _body(pk)
 

@@ -158,7 +158,6 @@ def privacy_request(request: HttpRequest, pk: int) -> HttpResponse:
                             if isinstance(fulfil_form, CorrectionForm)
                             else None
                         ),
-                        ip_address=client_ip_address(request),
                     )
                     messages.success(request, _("The request is fulfilled."))
                     return redirect("compliance:privacy_request", pk=item.pk)

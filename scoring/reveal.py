@@ -1,11 +1,11 @@
 """Revealing a customer's personal fields in plain text: the one way out of the masking.
 
-Every reveal states a purpose and is logged before the values leave: one
-``compliance.PersonalDataAccess`` row (who, whose, which fields, why, for which case, from
-where) and one ``customer.revealed`` audit entry (ids and field names only), written in
-the same transaction. The values themselves are never logged, audited or put in an
-exception message; the purpose (free text typed by staff) stays on the access row, out of
-the hash-chained audit log.
+Every reveal states a purpose and is logged before the values leave, through
+``compliance.access_log.personal_data_access_record``: one ``PersonalDataAccess`` row (who,
+whose, which fields, why, for which case, from where) and one ``customer.revealed`` audit
+entry (ids and field names only), written in the same transaction. The values themselves
+are never logged, audited or put in an exception message; the purpose (free text typed by
+staff) stays on the access row, out of the hash-chained audit log.
 
 An erased customer's personal fields are empty (``NULL``): the reveal still succeeds and
 is still logged, with ``""`` for each such field, so the caller can say so.
@@ -13,7 +13,6 @@ is still logged, with ``""`` for each such field, so the caller can say so.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,8 +22,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from compliance.audit import actor_label, audit_record
-from compliance.models import AccessSource, PersonalDataAccess, PersonalField
+from compliance.access_log import personal_data_access_record
+from compliance.models import AccessSource, PersonalField
 from scoring.models import Customer
 
 if TYPE_CHECKING:
@@ -109,16 +108,6 @@ def _clean_purpose(purpose: str, errors: dict[str, list[str]]) -> str:
     return text
 
 
-def _clean_ip(ip_address: str | None) -> str | None:
-    """A valid address or ``None``: a malformed header must not turn a reveal into a 500."""
-    if not ip_address:
-        return None
-    try:
-        return str(ipaddress.ip_address(ip_address.strip()))
-    except ValueError:
-        return None
-
-
 def _case_belongs_to(customer: Customer, case_id: int) -> bool:
     # Through the reverse relation that cases.Case declares on Customer: scoring never
     # imports the cases app, which sits above it.
@@ -151,27 +140,16 @@ def customer_reveal_with_access(
         raise ValidationError({"case": [_("This case is not about this customer.")]})
     values = {name: getattr(customer, name) or "" for name in chosen}
     with transaction.atomic():
-        access = PersonalDataAccess.objects.create(
+        access = personal_data_access_record(
             actor=actor,
-            actor_label=actor_label(actor),
-            customer=customer,
+            customer_id=customer.pk,
             fields=chosen,
             purpose=text,
             case_id=case_id,
             source=source,
-            ip_address=_clean_ip(ip_address),
-        )
-        audit_record(
-            actor=actor,
+            ip_address=ip_address,
             action="customer.revealed",
-            target=customer,
-            data={
-                "access": access.pk,
-                "fields": chosen,
-                "case": case_id,
-                "source": source,
-                "empty_fields": [name for name in chosen if not values[name]],
-            },
+            audit_data={"empty_fields": [name for name in chosen if not values[name]]},
         )
     # Ids and field names only, never the values.
     logger.info(

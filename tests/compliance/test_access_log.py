@@ -233,6 +233,33 @@ def test_bad_filters_are_explained_with_400(client: Client, auditor: User) -> No
     assert 'data-testid="error-since"' in response.content.decode()
 
 
+EXTREME_DATES = ["0001-01-01", "9999-12-31", "0001-01-01T00:00", "9999-12-31T23:59:59"]
+
+
+@pytest.mark.parametrize("name", ["since", "until"])
+@pytest.mark.parametrize("value", EXTREME_DATES)
+def test_a_date_at_the_ends_of_the_calendar_is_a_form_error_not_a_crash(
+    client: Client, auditor: User, name: str, value: str
+) -> None:
+    client.force_login(auditor)
+
+    response = client.get(PAGE, {name: value})
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert f'data-testid="error-{name}"' in body
+    assert "between the years 1900 and 2999" in body
+
+
+def test_the_earliest_and_latest_years_a_filter_may_name_still_work(
+    client: Client, auditor: User
+) -> None:
+    client.force_login(auditor)
+
+    assert client.get(PAGE, {"until": "1900-01-01"}).status_code == 200
+    assert client.get(PAGE, {"since": "2999-12-31T23:59"}).status_code == 200
+
+
 @pytest.mark.parametrize("persona", ["officer", "supervisor", "privacy_officer", "admin_user"])
 def test_only_auditors_open_the_access_log(
     client: Client, request: pytest.FixtureRequest, persona: str
@@ -347,6 +374,17 @@ def test_the_api_refuses_bad_filters_with_400(auditor: User) -> None:
 
     assert response.status_code == 400
     assert "since" in response.json()["errors"]
+
+
+@pytest.mark.parametrize("name", ["since", "until"])
+@pytest.mark.parametrize("value", EXTREME_DATES)
+def test_the_api_refuses_a_date_at_the_ends_of_the_calendar_with_400(
+    auditor: User, name: str, value: str
+) -> None:
+    response = _api(auditor).get(API, {name: value})
+
+    assert response.status_code == 400
+    assert name in response.json()["errors"]
 
 
 @pytest.mark.parametrize("persona", ["officer", "supervisor", "privacy_officer"])

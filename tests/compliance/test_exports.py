@@ -234,7 +234,7 @@ def test_a_finished_export_is_recorded_audited_and_its_manifest_verifies(
         auditor,
         "compliance.exportrecord",
     )
-    assert started.data == {"kind": "audit", "format": fmt, "filters": {"action": "credit_line."}}
+    assert started.data == {"kind": "audit", "format": fmt, "filters": ["action"]}
     assert completed.action == "export.completed"
     assert completed.data["rows"] == 2
     assert completed.data["sha256"] == record.sha256
@@ -685,3 +685,36 @@ def test_the_access_log_exports_field_names_never_values(auditor: User, officer:
     manifest = json.loads(client.get(_manifest_url(response["X-Export-Id"])).content)
     assert (manifest["kind"], manifest["rows"]) == ("access", 1)
     assert manifest_verify(content, manifest).ok
+
+
+def test_the_export_started_entry_names_the_filters_used_but_never_their_values(
+    auditor: User, officer: User
+) -> None:
+    from compliance.models import AccessSource, PersonalDataAccess
+    from tests.factories.scoring import CustomerFactory
+
+    person = CustomerFactory(external_id="CUST-0042")
+    PersonalDataAccess.objects.create(
+        actor=officer,
+        actor_label=officer.username,
+        customer=person,
+        fields=["phone"],
+        purpose="Call back about the frozen limit",
+        source=AccessSource.PAGE,
+    )
+    url = reverse("compliance:export", args=["access"])
+    filters = {"purpose": "frozen limit", "actor": "officer", "customer": "CUST-0042"}
+
+    response, _content = _download(_client_for(auditor), url, {**filters, "format": "csv"})
+
+    record = ExportRecord.objects.get(pk=response["X-Export-Id"])
+    assert record.filters == filters  # the signed manifest keeps them
+    started = AuditEntry.objects.get(action="export.started", target_id=str(record.pk))
+    assert started.data == {
+        "kind": "access",
+        "format": "csv",
+        "filters": ["actor", "customer", "purpose"],
+    }
+    written = json.dumps(started.data, ensure_ascii=False)
+    for value in filters.values():
+        assert value not in written

@@ -140,27 +140,83 @@ def test_overdue_and_due_soon_are_told_apart(privacy_officer: User, customer: Cu
 
 
 @pytest.mark.parametrize("kind", [RequestKind.ACCESS, RequestKind.COPY])
-def test_access_and_copy_prepare_an_export_as_a_logged_reveal(
+def test_fulfilling_access_and_copy_counts_the_export_but_logs_no_access(
     kind: str, privacy_officer: User, customer: Customer
 ) -> None:
     make_assessment(customer)
     request = _open(privacy_officer, customer, kind)
 
-    fulfilled = _fulfil(
-        privacy_officer, request, outcome="Sent by secure mail", ip_address="10.0.0.8"
-    )
+    fulfilled = _fulfil(privacy_officer, request, outcome="Sent by secure mail")
 
     assert fulfilled.status == RequestStatus.FULFILLED
     assert fulfilled.closed_by == privacy_officer
     assert fulfilled.result["export"]["credit_lines"] == 1
     assert fulfilled.result["export"]["assessments"] == 1
-    access = PersonalDataAccess.objects.get()
-    assert access.source == AccessSource.PRIVACY_REQUEST
-    assert f"#{request.pk}" in access.purpose
-    assert access.customer_id == customer.pk
-    assert access.ip_address == "10.0.0.8"
     assert NAME not in json.dumps(fulfilled.result, ensure_ascii=False)
     assert AuditEntry.objects.get(action="privacy_request.fulfilled").data["kind"] == kind
+    # Counting sections shows nobody any value: no access row, no export audit entry.
+    assert not PersonalDataAccess.objects.exists()
+    assert not AuditEntry.objects.filter(action="privacy_request.export_downloaded").exists()
+
+
+@pytest.mark.parametrize("kind", [RequestKind.ACCESS, RequestKind.COPY])
+def test_each_download_of_an_export_is_one_logged_reveal_with_one_audit_entry(
+    kind: str, privacy_officer: User, customer: Customer
+) -> None:
+    request = _fulfil(privacy_officer, _open(privacy_officer, customer, kind))
+
+    privacy_request_export(actor=privacy_officer, request_id=request.pk, ip_address="10.0.0.8")
+    privacy_request_export(actor=privacy_officer, request_id=request.pk, ip_address="10.0.0.9")
+
+    first, second = PersonalDataAccess.objects.order_by("id")
+    assert (first.ip_address, second.ip_address) == ("10.0.0.8", "10.0.0.9")
+    assert first.source == AccessSource.PRIVACY_REQUEST
+    assert first.customer_id == customer.pk
+    assert first.actor == privacy_officer
+    assert first.fields == ["name", "phone", "national_id"]
+    assert f"#{request.pk}" in first.purpose
+    entries = list(
+        AuditEntry.objects.filter(action="privacy_request.export_downloaded").order_by("id")
+    )
+    assert len(entries) == 2
+    assert (entries[0].target_type, entries[0].target_id) == ("scoring.customer", str(customer.pk))
+    assert entries[0].actor == privacy_officer
+    assert entries[0].data == {
+        "access": first.pk,
+        "fields": ["name", "phone", "national_id"],
+        "case": None,
+        "source": "privacy_request",
+        "request": request.pk,
+        "kind": kind,
+    }
+    written = json.dumps([entry.data for entry in entries], ensure_ascii=False)
+    for value in (NAME, PHONE, NATIONAL_ID, first.purpose):
+        assert value not in written
+
+
+def test_a_download_from_a_malformed_address_is_logged_without_one(
+    privacy_officer: User, customer: Customer
+) -> None:
+    request = _fulfil(privacy_officer, _open(privacy_officer, customer, RequestKind.ACCESS))
+
+    privacy_request_export(
+        actor=privacy_officer, request_id=request.pk, ip_address="not-an-address, 1.2.3.4"
+    )
+
+    assert PersonalDataAccess.objects.get().ip_address is None
+    assert AuditEntry.objects.filter(action="privacy_request.export_downloaded").count() == 1
+
+
+def test_a_request_received_before_2000_is_refused(
+    privacy_officer: User, customer: Customer
+) -> None:
+    received = timezone.now().replace(year=1, month=1, day=1)
+
+    with pytest.raises(ValidationError) as error:
+        _open(privacy_officer, customer, RequestKind.ACCESS, received_at=received)
+
+    assert "received_at" in error.value.message_dict
+    assert not DataSubjectRequest.objects.exists()
 
 
 def test_the_export_holds_profile_lines_assessments_with_explanations_decisions_and_feedback(
@@ -193,8 +249,8 @@ def test_the_export_holds_profile_lines_assessments_with_explanations_decisions_
     assert data["decisions"] == []
     assert data["feedback"][0]["description"] == "额度用不了"
     json.dumps(document)  # plain JSON all the way down
-    # Preparing it and downloading it: two reveals, each logged.
-    assert PersonalDataAccess.objects.filter(customer=customer).count() == 2
+    # Only the download is a reveal: fulfilling the request merely counted the sections.
+    assert PersonalDataAccess.objects.filter(customer=customer).count() == 1
 
 
 def test_an_export_cannot_be_downloaded_before_fulfilment_or_by_an_auditor(
@@ -207,7 +263,7 @@ def test_an_export_cannot_be_downloaded_before_fulfilment_or_by_an_auditor(
     _fulfil(privacy_officer, request)
     with pytest.raises(PermissionDenied):
         privacy_request_export(actor=auditor, request_id=request.pk)
-    assert PersonalDataAccess.objects.count() == 1  # the fulfilment's only
+    assert not PersonalDataAccess.objects.exists()  # neither fulfilling nor a refusal reveals
 
 
 # --- correct -----------------------------------------------------------------------------------

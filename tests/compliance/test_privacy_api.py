@@ -7,7 +7,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from compliance.models import DataSubjectRequest, PersonalDataAccess
+from compliance.models import AuditEntry, DataSubjectRequest, PersonalDataAccess
 from scoring.models import Customer
 from tests.factories.scoring import CustomerFactory
 
@@ -112,7 +112,32 @@ def test_the_export_endpoint_gives_the_persons_data_and_logs_the_reveal(
 
     assert response.status_code == 200
     assert response.json()["data"]["profile"]["phone"] == "13600002222"
-    assert PersonalDataAccess.objects.filter(source="privacy_request").count() == 2
+    # Fulfilling counted the sections; only the download revealed the data.
+    (access,) = PersonalDataAccess.objects.all()
+    assert access.source == "privacy_request"
+    assert access.ip_address == "127.0.0.1"
+    entry = AuditEntry.objects.get(action="privacy_request.export_downloaded")
+    assert entry.data["access"] == access.pk
+
+
+@pytest.mark.parametrize("received_at", ["0001-01-01T00:00", "9999-12-31T23:59:59"])
+def test_a_receipt_time_at_the_ends_of_the_calendar_is_a_400_by_field(
+    privacy_officer: User, customer: Customer, received_at: str
+) -> None:
+    response = _api(privacy_officer).post(
+        REQUESTS,
+        {
+            "customer": "C0000077",
+            "kind": "access",
+            "channel": "email",
+            "received_at": received_at,
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "received_at" in response.json()["errors"]
+    assert not DataSubjectRequest.objects.exists()
 
 
 def test_an_auditor_reads_but_every_write_and_the_export_are_403(

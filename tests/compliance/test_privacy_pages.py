@@ -113,6 +113,25 @@ def test_an_unknown_customer_number_is_a_form_error_and_nothing_is_recorded(
     assert not DataSubjectRequest.objects.exists()
 
 
+@pytest.mark.parametrize("received_at", ["0001-01-01T00:00", "9999-12-31T23:59"])
+def test_a_receipt_time_at_the_ends_of_the_calendar_is_a_form_error(
+    privacy_officer: User, customer: Customer, received_at: str
+) -> None:
+    response = _client(privacy_officer).post(
+        LIST,
+        {
+            "customer": "C0000042",
+            "kind": "access",
+            "channel": "email",
+            "received_at": received_at,
+        },
+    )
+
+    assert response.status_code == 400
+    assert b'data-testid="error-received_at"' in response.content
+    assert not DataSubjectRequest.objects.exists()
+
+
 def test_fulfilling_an_explain_request_on_the_page_shows_both_texts(
     privacy_officer: User, customer: Customer
 ) -> None:
@@ -181,7 +200,9 @@ def test_the_export_downloads_as_json_and_each_download_is_logged(
     assert first["Content-Disposition"].startswith("attachment;")
     assert "no-store" in first["Cache-Control"]
     assert json.loads(first.content)["data"]["profile"]["name"] == "诸葛亮"
-    assert PersonalDataAccess.objects.filter(customer=customer).count() == 3
+    # One access row and one audit entry per download; fulfilling the request wrote none.
+    assert PersonalDataAccess.objects.filter(customer=customer).count() == 2
+    assert AuditEntry.objects.filter(action="privacy_request.export_downloaded").count() == 2
 
 
 def test_an_auditor_reads_the_pages_without_forms_and_gets_403_on_every_write(

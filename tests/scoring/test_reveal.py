@@ -21,8 +21,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from cases.models import Case
+from compliance import access_log
 from compliance.models import AccessSource, AuditEntry, PersonalDataAccess
-from scoring import reveal
 from scoring.models import Customer
 from scoring.reveal import customer_reveal, customer_reveal_with_access
 from tests.factories.cases import CaseFactory
@@ -234,7 +234,7 @@ def test_the_access_row_and_the_audit_entry_are_written_together_or_not_at_all(
     def failing_audit(**kwargs: Any) -> None:
         raise RuntimeError("audit log unavailable")
 
-    monkeypatch.setattr(reveal, "audit_record", failing_audit)
+    monkeypatch.setattr(access_log, "audit_record", failing_audit)
 
     with pytest.raises(RuntimeError):
         _reveal(officer, customer)
