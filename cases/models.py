@@ -17,10 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from rest_framework_api_key.models import AbstractAPIKey
-from simple_history.models import HistoricalRecords
 
 from compliance.crypto import keyed_hash
 from compliance.fields import EncryptedTextField
+from compliance.historical import HistoricalRecords
 from scoring.models import MONEY_DIGITS, MONEY_PLACES, ReasonCode
 
 

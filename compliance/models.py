@@ -8,7 +8,8 @@ from django.db import models
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+
+from compliance.historical import HistoricalRecords
 
 GENESIS_HASH = "0" * 64
 

@@ -21,10 +21,10 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from simple_history.models import HistoricalRecords
 
 from compliance.crypto import keyed_hash
 from compliance.fields import EncryptedTextField
+from compliance.historical import HistoricalRecords
 from compliance.masking import mask_id_number, mask_name, mask_phone
 
 # --- controlled vocabularies -----------------------------------------------------------------
