@@ -219,6 +219,8 @@ CELERY_TASK_IGNORE_RESULT = True  # job state lives in the database rows, not in
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Reuse a worker's database connections for up to 100 tasks (portal/celery.py says why).
+CELERY_DB_REUSE_MAX = 100
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
