@@ -19,12 +19,12 @@ import argparse
 import io
 import os
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from _db import scratch_database
+from _worker import worker_argv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -45,21 +45,11 @@ def _start_workers(count: int, concurrency: int) -> list[subprocess.Popen[bytes]
     for n in range(count):
         workers.append(
             subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "portal",
-                    "worker",
-                    "--loglevel=WARNING",
-                    f"--concurrency={concurrency}",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
+                worker_argv(
                     "--queues=celery,bulk",
                     f"--hostname=bench{n}-{os.getpid()}@localhost",
-                ],
+                    concurrency=concurrency,
+                ),
                 cwd=BASE_DIR,
                 env=dict(os.environ),
             )

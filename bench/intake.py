@@ -39,6 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from _db import scratch_database
+from _worker import worker_argv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PORT = 8797
@@ -222,22 +223,7 @@ def main() -> None:
             cwd=BASE_DIR,
             env=env,
         )
-        worker_command = [
-            "nice",
-            "-n",
-            str(args.worker_nice),
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "--loglevel=WARNING",
-            "--concurrency=1",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ]
+        worker_command = ["nice", "-n", str(args.worker_nice), *worker_argv()]
 
         def start_worker() -> subprocess.Popen[bytes]:
             return subprocess.Popen(

@@ -18,6 +18,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from _worker import worker_argv
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -109,20 +111,7 @@ def bench_round_trip(runs: int = 50) -> dict[str, float]:
             conn.default_channel.client.flushdb()
         hostname = f"roundtrip-{os.getpid()}@localhost"
         worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "portal",
-                "worker",
-                "--loglevel=WARNING",
-                "--concurrency=1",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                f"--hostname={hostname}",
-            ],
+            worker_argv(f"--hostname={hostname}"),
             cwd=BASE_DIR,
             env=dict(os.environ),
         )
