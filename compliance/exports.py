@@ -13,7 +13,10 @@ Files
         ]
 
     Times are ISO 8601 in UTC with microseconds; nested values (audit ``data``) are JSON
-    (a JSON string inside a CSV cell). The SHA-256 of the bytes and the number of rows
+    (a JSON string inside a CSV cell). A CSV cell that a spreadsheet program would run as
+    a formula (text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return,
+    other than a signed number) starts with an apostrophe; JSON keeps values as stored.
+    The SHA-256 of the bytes and the number of rows
     are counted on the way out.
 
 Manifest
@@ -42,6 +45,7 @@ import hashlib
 import hmac
 import io
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -222,17 +226,31 @@ def _csv_text(value: Any) -> Any:
     return str(value)
 
 
-_CSV_AS_IS = frozenset({str, int})
+# A cell a spreadsheet program would run as a formula (text typed by people, such as an
+# unmasking purpose, reaches the audit log) is written with a leading apostrophe, which the
+# program shows as text (OWASP's advice on CSV injection). Signed numbers stay numbers.
+# The JSON export keeps every value exactly as stored.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+
+
+def _csv_safe(text: str) -> str:
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def _csv_cell(value: Any) -> Any:
-    if type(value) in _CSV_AS_IS:
+    kind = type(value)
+    if kind is int:
         return value
+    if kind is str:
+        return _csv_safe(value)
     if value is None:
         return ""
     if value is True or value is False:
         return "true" if value else "false"
-    return _csv_text(value)
+    return _csv_safe(_csv_text(value))
 
 
 class ExportWriter:

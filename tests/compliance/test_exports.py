@@ -210,6 +210,19 @@ def test_the_writer_sends_chunks_before_it_has_read_every_row() -> None:
     assert writer.sha256 == hashlib.sha256(first + rest).hexdigest()
 
 
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_written_as_text() -> None:
+    typed = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tlead", "\rlead"]
+    plain = ["-120.50", "+7", "-3", "a=b", "核查"]
+    table = ExportTable("test", ["value"], ((text,) for text in typed + plain))
+    content = b"".join(ExportWriter(table, "csv")).decode("utf-8-sig")
+
+    cells = [row[0] for row in csv.reader(io.StringIO(content, newline=""))][1:]
+    assert cells == ["'" + text for text in typed] + plain
+    # JSON keeps what is stored.
+    table = ExportTable("test", ["value"], ((text,) for text in typed))
+    assert [row["value"] for row in json.loads(b"".join(ExportWriter(table, "json")))] == typed
+
+
 # --- the record, the audit entries and the manifest ------------------------------------------
 
 
