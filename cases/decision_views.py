@@ -7,6 +7,7 @@ as ``cases/_decision_form.html`` (context: ``case``, ``decision_form``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 from django import forms
@@ -24,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cases import decisions
 from cases.decision_policy import approval_reason_label
 from cases.models import Case, Decision, DecisionKind, DecisionReason, DecisionState
-from cases.selectors import case_for_user
+from cases.selectors import case_active_blocks, case_for_user
 from portal.errors import Conflict
 from scoring.models import Block
 
@@ -55,17 +56,17 @@ class DecisionForm(forms.Form):
         help_text=gettext_lazy("Only for lifting or keeping blocks."),
     )
 
-    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, case: Case, blocks: Sequence[Block] | None = None, **kwargs: Any
+    ) -> None:
+        """``blocks``: the case's active blocks when the caller has loaded them already."""
         kwargs.setdefault("initial", {"version": case.version})
         super().__init__(*args, **kwargs)
-        active = (
-            Block.objects.active().filter(credit_line_id=case.credit_line_id).order_by("id")
-            if case.credit_line_id
-            else Block.objects.none()
-        )
+        self.active_blocks = list(blocks) if blocks is not None else case_active_blocks(case=case)
         blocks_field = cast(forms.MultipleChoiceField, self.fields["blocks"])
         blocks_field.choices = [
-            (str(block.pk), f"#{block.pk} {block.get_reason_code_display()}") for block in active
+            (str(block.pk), f"#{block.pk} {block.get_reason_code_display()}")
+            for block in self.active_blocks
         ]
 
     def add_service_errors(self, exc: ValidationError) -> None:
@@ -80,9 +81,11 @@ class DecisionForm(forms.Form):
                 self.add_error(target, message)
 
 
-def decision_form_for(case: Case, data: Any = None) -> DecisionForm:
+def decision_form_for(
+    case: Case, data: Any = None, *, blocks: Sequence[Block] | None = None
+) -> DecisionForm:
     """The decision form of a case (bound to ``data`` when given)."""
-    return DecisionForm(data, case=case)
+    return DecisionForm(data, case=case, blocks=blocks)
 
 
 def _back(request: HttpRequest, case: Case) -> str:
@@ -134,15 +137,10 @@ def decision_propose_view(request: HttpRequest, pk: int) -> HttpResponse:
 def _propose_page(
     request: HttpRequest, case: Case, form: DecisionForm, status: int = 200
 ) -> HttpResponse:
-    blocks = (
-        list(Block.objects.active().filter(credit_line_id=case.credit_line_id).order_by("id"))
-        if case.credit_line_id
-        else []
-    )
     return render(
         request,
         "cases/decision_propose.html",
-        {"case": case, "decision_form": form, "blocks": blocks},
+        {"case": case, "decision_form": form, "blocks": form.active_blocks},
         status=status,
     )
 

@@ -30,7 +30,7 @@ from cases import selectors, services
 from cases.forms import NoteForm, PhoneSearchForm, QueueFilterForm, ReassignForm
 from cases.models import CaseCategory
 from cases.permissions import can_add_notes, can_reassign, can_work_cases
-from scoring.models import AssessmentStatus, ReasonCode, reason_description
+from scoring.models import AssessmentStatus, Block, ReasonCode, reason_description
 
 
 def _errors_to_messages(request: HttpRequest, exc: ValidationError | PermissionDenied) -> None:
@@ -133,7 +133,7 @@ def reassign(request: HttpRequest) -> HttpResponse:
     return redirect("cases:queue")
 
 
-def _decision_context(request: HttpRequest, case: Any) -> dict[str, Any]:
+def _decision_context(request: HttpRequest, case: Any, blocks: list[Block]) -> dict[str, Any]:
     """The decision form when the user may decide on this case now (officers on their own
     cases, supervisors on any open one)."""
     from cases import decisions
@@ -145,7 +145,7 @@ def _decision_context(request: HttpRequest, case: Any) -> dict[str, Any]:
         may_decide = decisions.can_approve_decisions(user)
     if not may_decide:
         return {"can_decide": False}
-    return {"can_decide": True, "decision_form": decision_form_for(case)}
+    return {"can_decide": True, "decision_form": decision_form_for(case, blocks=blocks)}
 
 
 @require_http_methods(["GET"])
@@ -160,6 +160,7 @@ def _detail_page(
     request: HttpRequest, case: Any, note_form: NoteForm | None = None, status: int = 200
 ) -> HttpResponse:
     assessment = selectors.case_latest_assessment(case=case)
+    blocks = selectors.case_active_blocks(case=case)
     in_flight = assessment is not None and assessment.status in {
         AssessmentStatus.QUEUED,
         AssessmentStatus.RUNNING,
@@ -168,7 +169,7 @@ def _detail_page(
         "case": case,
         "customer": case.customer,
         "credit_line": case.credit_line,
-        "blocks": selectors.case_active_blocks(case=case),
+        "blocks": blocks,
         "assessment": assessment,
         "assessment_in_flight": in_flight,
         "timeline": selectors.case_timeline(case=case),
@@ -180,7 +181,7 @@ def _detail_page(
         ),
         "reason_label": case.get_reason_code_display() if case.reason_code else "",
         "reason_text": reason_description(case.reason_code),
-        **_decision_context(request, case),
+        **_decision_context(request, case, blocks),
     }
     return render(request, "cases/detail.html", context, status=status)
 

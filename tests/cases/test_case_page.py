@@ -182,7 +182,7 @@ def test_the_case_page_query_count_does_not_grow_with_the_timeline(
         Note.objects.create(case=case, author=officer, body=f"note {i}")
     client.force_login(officer)
     client.get(reverse("cases:detail", args=[case.pk]))
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         response = client.get(reverse("cases:detail", args=[case.pk]))
     assert len(response.context["timeline"]) == 2 * events
 
