@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -455,8 +455,26 @@ def _claim_postgresql(*, actor: User, limit: int) -> tuple[int, Case | None]:
     if row[1] is None:
         return held, None
     fields = [f.attname for f in Case._meta.concrete_fields]  # the order of ``columns``
-    case = Case.from_db(connection.alias, fields, row[1:])
+    values = list(row[1:])
+    # What the ORM's compiler would apply to these columns (nothing on PostgreSQL today).
+    for index, column, converters in _case_converters(connection.alias):
+        for converter in converters:
+            values[index] = converter(values[index], column, connection)
+    case = Case.from_db(connection.alias, fields, values)
     return held, case
+
+
+@functools.cache
+def _case_converters(alias: str) -> tuple[tuple[int, Any, tuple[Callable[..., Any], ...]], ...]:
+    """Per column of ``Case``, the database and field converters of a queryset's compiler."""
+    connection = connections[alias]
+    found = []
+    for index, field in enumerate(Case._meta.concrete_fields):
+        column = field.get_col(Case._meta.db_table)
+        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if converters:
+            found.append((index, column, tuple(converters)))
+    return tuple(found)
 
 
 class _PendingAudit(NamedTuple):
