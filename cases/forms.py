@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, cast
 
 from django import forms
@@ -9,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import CaseCategory, CaseStatus, Priority
 from cases.selectors import QueueCursor, QueueFilters, SlaFilter
-from compliance.crypto import keyed_hash
+from compliance.crypto import DecryptionError, decrypt, encrypt, keyed_hash
 from scoring.models import ReasonCode
 from scoring.selectors import classify_search_term
 
@@ -55,8 +56,22 @@ class QueueFilterForm(forms.Form):
         required=False,
     )
     customer = forms.CharField(label=_("Customer number"), max_length=40, required=False)
-    ph = forms.RegexField(regex=r"^[0-9a-f]{64}$", required=False, widget=forms.HiddenInput)
+    ph = forms.CharField(
+        label=_("Mobile number"), max_length=400, required=False, widget=forms.HiddenInput
+    )
     after = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+
+    def clean_ph(self) -> str:
+        """The phone search's token (``PhoneSearchForm.token``) back to the keyed hash."""
+        token = self.cleaned_data.get("ph") or ""
+        if not token:
+            return ""
+        phone_hash = phone_search_hash(token)
+        if phone_hash is None:
+            raise forms.ValidationError(
+                _("This mobile-number search has expired; search for the number again.")
+            )
+        return phone_hash
 
     def clean_after(self) -> QueueCursor | None:
         token = self.cleaned_data.get("after") or ""
@@ -83,9 +98,30 @@ class QueueFilterForm(forms.Form):
         )
 
 
+# The filtered queue's URL carries the number's keyed hash encrypted (random IV: a new token
+# for every search, so access logs cannot link two searches for the one person) and only for
+# a working day.
+PHONE_SEARCH_MAX_AGE = 12 * 60 * 60
+_PHONE_SEARCH_PREFIX = "queue.phone:"
+_KEYED_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def phone_search_hash(token: str) -> str | None:
+    """The keyed hash inside a phone-search token; ``None`` when it is not one of ours, was
+    altered, or has expired."""
+    try:
+        text = decrypt(token, max_age=PHONE_SEARCH_MAX_AGE)
+    except DecryptionError:
+        return None
+    phone_hash = text.removeprefix(_PHONE_SEARCH_PREFIX)
+    if phone_hash == text or not _KEYED_HASH.fullmatch(phone_hash):
+        return None
+    return phone_hash
+
+
 class PhoneSearchForm(forms.Form):
     """Find a customer's cases by mobile number. Sent by POST: the number never goes into
-    a URL; the queue is then filtered by its keyed hash."""
+    a URL; the queue is then filtered by its keyed hash, carried encrypted (``token``)."""
 
     phone = forms.CharField(
         label=_("Mobile number"),
@@ -99,8 +135,9 @@ class PhoneSearchForm(forms.Form):
             raise forms.ValidationError(_("Enter a mainland mobile number (11 digits)."))
         return found[1]
 
-    def phone_hash(self) -> str:
-        return keyed_hash(self.cleaned_data["phone"], kind="phone")
+    def token(self) -> str:
+        """What the filtered queue's URL carries (``QueueFilterForm.clean_ph`` reads it)."""
+        return encrypt(_PHONE_SEARCH_PREFIX + keyed_hash(self.cleaned_data["phone"], kind="phone"))
 
 
 class NoteForm(forms.Form):

@@ -53,8 +53,8 @@ def _queue_page(request: HttpRequest, *, mine: bool) -> HttpResponse:
     url_name = "cases:my_cases" if mine else "cases:queue"
     search = PhoneSearchForm(request.POST if request.method == "POST" else None)
     if search.is_bound and search.is_valid():
-        # Only the keyed hash of the number goes into the URL of the filtered queue.
-        return redirect(f"{reverse(url_name)}?{urlencode({'ph': search.phone_hash()})}")
+        # Only the number's keyed hash, encrypted, goes into the URL of the filtered queue.
+        return redirect(f"{reverse(url_name)}?{urlencode({'ph': search.token()})}")
     form = QueueFilterForm(request.GET)
     page = None
     if form.is_valid():

@@ -78,14 +78,15 @@ def encrypt(plaintext: str) -> str:
     return _multi_fernet().encrypt(plaintext.encode("utf-8")).decode("ascii")
 
 
-def decrypt(token: str) -> str:
+def decrypt(token: str, *, max_age: int | None = None) -> str:
     """Decrypt a token made by ``encrypt`` under any configured key.
 
-    Raises ``DecryptionError`` when the token was altered or its key is not configured.
+    Raises ``DecryptionError`` when the token was altered, its key is not configured, or
+    (with ``max_age``, in seconds) it was made longer ago than that.
     """
     try:
         raw = token.encode("ascii")
-        return _multi_fernet().decrypt(raw).decode("utf-8")
+        return _multi_fernet().decrypt(raw, ttl=max_age).decode("utf-8")
     except (InvalidToken, UnicodeError, AttributeError, TypeError):
         raise DecryptionError() from None
 

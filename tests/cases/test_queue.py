@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import time
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from cases.forms import PHONE_SEARCH_MAX_AGE
 from cases.models import Case, CaseStatus
-from compliance.crypto import keyed_hash
+from compliance.crypto import encrypt, keyed_hash
 from tests.factories.cases import CaseFactory
 from tests.factories.scoring import CreditLineFactory, CustomerFactory
 
@@ -77,10 +80,39 @@ def test_a_phone_search_keeps_the_number_out_of_the_url(client, officer):
 
     assert response.status_code == 302
     assert "13987654321" not in response.url
-    assert keyed_hash("13987654321", kind="phone") in response.url
+    # Not even the keyed hash: a new encrypted token for every search, so two searches
+    # for the one person cannot be linked in an access log.
+    assert keyed_hash("13987654321", kind="phone") not in response.url
+    again = client.post(QUEUE, {"phone": "13987654321"})
+    assert again.url != response.url
     followed = client.get(response.url)
     assert _ids(followed) == [wanted.pk]
     assert "13987654321" not in followed.text
+    assert 'data-testid="phone-filter"' in followed.text
+    assert _ids(client.get(again.url)) == [wanted.pk]
+
+
+@pytest.mark.parametrize("change", ["expired", "altered", "not ours"])
+def test_an_expired_or_altered_phone_search_says_to_search_again(
+    client, officer, change, monkeypatch
+):
+    CaseFactory(credit_line=CreditLineFactory(customer=CustomerFactory(phone="13987654321")))
+    client.force_login(officer)
+    url = client.post(QUEUE, {"phone": "13987654321"}).url
+    token = parse_qs(urlsplit(url).query)["ph"][0]
+    if change == "expired":
+        later = time.time() + PHONE_SEARCH_MAX_AGE + 60
+        monkeypatch.setattr("cryptography.fernet.time.time", lambda: later)
+    elif change == "altered":
+        token = token[:-8] + ("A" if token[-8] != "A" else "B") + token[-7:]
+    else:  # a valid token of another kind (an encrypted field's value)
+        token = encrypt("13987654321")
+
+    response = client.get(QUEUE, {"ph": token})
+
+    assert response.status_code == 200
+    assert response.context["page"] is None  # no unfiltered queue in its place
+    assert "This mobile-number search has expired; search for the number again." in (response.text)
 
 
 def test_a_bad_phone_number_is_explained(client, officer):
