@@ -158,6 +158,14 @@ def test_the_page_lists_newest_first_and_marks_read_by_post_only(
     assert notice.read_at is not None
     assert 'data-testid="unread-badge">1<' in client.get(reverse("cases:notifications")).text
 
+    # "Mark read and open the case" goes on to the case.
+    other = Notification.objects.get(case=older)
+    assert f'data-testid="open-{other.pk}"' in client.get(reverse("cases:notifications")).text
+    opened = client.post(reverse("cases:notification_read", args=[other.pk]), {"open": "1"})
+    assert opened.url == reverse("cases:detail", args=[older.pk])
+    other.refresh_from_db()
+    assert other.read_at is not None
+
     client.force_login(officer)
     assert client.post(read_url).status_code == 404  # someone else's
     client.force_login(supervisor)
