@@ -98,13 +98,19 @@ def _too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
 # --- the feedback form ----------------------------------------------------------------------
 
 
-def _keep_days() -> int:
-    days = (
+def _keep_days() -> int | None:
+    """Days the feedback retention policy keeps feedback after it is closed; ``None`` while
+    a privacy officer has the policy switched off (nothing is deleted automatically then,
+    and the notice must not promise it)."""
+    policy = (
         RetentionPolicy.objects.filter(record_type=RetentionRecordType.FEEDBACK_TEXT)
-        .values_list("keep_days", flat=True)
+        .values_list("keep_days", "enabled")
         .first()
     )
-    return int(days or DEFAULT_KEEP_DAYS)
+    if policy is None:
+        return DEFAULT_KEEP_DAYS
+    days, enabled = policy
+    return int(days) if enabled else None
 
 
 def _render_form(request: HttpRequest, form: FeedbackForm, status: int = 200) -> HttpResponse:
@@ -112,7 +118,7 @@ def _render_form(request: HttpRequest, form: FeedbackForm, status: int = 200) ->
     context = {
         "form": form,
         "keep_days": keep_days,
-        "keep_years": keep_days // 365 if keep_days % 365 == 0 else None,
+        "keep_years": keep_days // 365 if keep_days and keep_days % 365 == 0 else None,
         "consent_version": settings.INTAKE_CONSENT_VERSION,
     }
     return render(request, "cases/intake/feedback_form.html", context, status=status)

@@ -361,3 +361,31 @@ def test_the_triage_page_is_for_officers_only(client: Client, auditor: User) -> 
 
 def test_the_reference_is_unguessable_by_construction() -> None:
     assert len(intake.REFERENCE_ALPHABET) ** intake.REFERENCE_LENGTH > 2**58
+
+
+@pytest.mark.parametrize(
+    ("keep_days", "enabled", "said"),
+    [
+        (3 * 365, True, "We keep your feedback for 3 years after it is closed, then delete it."),
+        (400, True, "We keep your feedback for 400 days after it is closed, then delete it."),
+        (
+            400,
+            False,
+            "We keep your feedback until you ask us to delete it; "
+            "no automatic deletion period is set at present.",
+        ),
+    ],
+)
+def test_the_notice_states_the_retention_policy_in_force(
+    client: Client, keep_days: int, enabled: bool, said: str
+) -> None:
+    from compliance.models import RetentionPolicy, RetentionRecordType
+
+    RetentionPolicy.objects.filter(record_type=RetentionRecordType.FEEDBACK_TEXT).update(
+        keep_days=keep_days, enabled=enabled
+    )
+
+    english = " ".join(client.get(FORM_URL + "?lang=en").content.decode().split())
+
+    assert said in english
+    assert ("then delete it" in english) is enabled
