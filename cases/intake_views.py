@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cases import intake
+from cases import intake, intake_selectors
 from cases.intake_forms import (
     FeedbackForm,
     StatusLookupForm,
@@ -33,18 +33,14 @@ from cases.intake_forms import (
     TriageLinkForm,
     use_form_token,
 )
-from cases.models import Feedback, FeedbackStatus
 from cases.ratelimits import LOOKUP_GROUP, SUBMIT_GROUP, rate_limited
-from compliance.masking import mask_name, mask_phone
 from compliance.models import RetentionPolicy, RetentionRecordType
-from scoring.models import Customer
 
 logger = logging.getLogger(__name__)
 
 PUBLIC_LANGUAGES = ("zh-hans", "en")
 PUBLIC_DEFAULT_LANGUAGE = "zh-hans"
 DONE_SESSION_KEY = "intake_reference"
-TRIAGE_PAGE_SIZE = 50
 DEFAULT_KEEP_DAYS = 3 * 365
 
 
@@ -215,60 +211,16 @@ def status(request: HttpRequest) -> HttpResponse:
 # --- triage (officers) ----------------------------------------------------------------------
 
 
-def _triage_rows(feedback: list[Feedback]) -> list[dict[str, Any]]:
-    """Masked display values, and the customers whose phone matches (masked, by external
-    id) to help the officer choose, in one query for the whole page."""
-    hashes = {f.phone_hash for f in feedback if f.phone_hash}
-    candidates: dict[str, list[dict[str, str]]] = {}
-    if hashes:
-        for customer in (
-            Customer.objects.filter(phone_hash__in=hashes)
-            .only("id", "external_id", "name", "phone_hash")
-            .order_by("external_id")[:200]
-        ):
-            candidates.setdefault(customer.phone_hash, []).append(
-                {"external_id": customer.external_id, "name_masked": mask_name(customer.name)}
-            )
-    return [
-        {
-            "feedback": f,
-            "name_masked": mask_name(f.name),
-            "phone_masked": mask_phone(f.phone),
-            "candidates": candidates.get(f.phone_hash, []),
-        }
-        for f in feedback
-    ]
-
-
 @never_cache
 @require_http_methods(["GET"])
 @login_required
 @permission_required("cases.change_feedback", raise_exception=True)
 def triage(request: HttpRequest) -> HttpResponse:
     """Unmatched feedback, oldest first: link each to a customer or close it."""
-    after = request.GET.get("after", "")
-    # Keyset pages by id (ids follow the order feedback arrived in).
-    waiting = Feedback.objects.filter(status=FeedbackStatus.TRIAGE).order_by("id")
-    if after.isdigit():
-        waiting = waiting.filter(pk__gt=int(after))
-    rows = list(
-        waiting.only(
-            "id",
-            "reference",
-            "kind",
-            "name",
-            "phone",
-            "phone_hash",
-            "description",
-            "received_at",
-            "happened_at",
-            "error",
-        )[: TRIAGE_PAGE_SIZE + 1]
-    )
-    next_after = rows[TRIAGE_PAGE_SIZE - 1].pk if len(rows) > TRIAGE_PAGE_SIZE else None
+    page = intake_selectors.triage_page(after=request.GET.get("after", ""))
     context = {
-        "rows": _triage_rows(rows[:TRIAGE_PAGE_SIZE]),
-        "next_after": next_after,
+        "rows": page.rows,
+        "next_after": page.next_after,
         "link_form": TriageLinkForm(),
         "close_form": TriageCloseForm(),
     }
@@ -289,11 +241,7 @@ def triage_link(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Enter the customer number to link this feedback to."))
         return redirect("intake:triage")
-    customer_id = (
-        Customer.objects.filter(external_id=form.cleaned_data["customer"].strip())
-        .values_list("pk", flat=True)
-        .first()
-    )
+    customer_id = intake_selectors.customer_id_for(form.cleaned_data["customer"])
     if customer_id is None:
         messages.error(request, _("No customer has this customer number."))
         return redirect("intake:triage")
