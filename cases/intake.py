@@ -55,6 +55,7 @@ from cases.models import (
 from cases.services import case_open_or_attach
 from compliance.audit import SystemActor, audit_record, change_reason, save_with_history
 from compliance.crypto import decrypt, encrypt, normalise
+from portal.dates import year_in_range, year_range_message
 from portal.errors import Conflict
 from scoring.models import CreditLine, CreditLineState, Customer
 from scoring.selectors import credit_line_active_reason_codes, credit_lines_shown_but_unusable
@@ -174,7 +175,10 @@ def _validate(
     elif "\x00" in text:
         errors["description"] = [_("The description contains characters we cannot accept.")]
     cleaned["description"] = text
-    if happened_at is not None:
+    if not year_in_range(happened_at):
+        errors["happened_at"] = [year_range_message()]
+        happened_at = None
+    elif happened_at is not None:
         if timezone.is_naive(happened_at):
             happened_at = timezone.make_aware(happened_at)
         if happened_at > timezone.now() + FUTURE_TOLERANCE:

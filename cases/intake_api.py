@@ -33,6 +33,7 @@ from cases.idempotency import HEADER, idempotent_response
 from cases.models import FeedbackKind, FeedbackStatus
 from cases.ratelimits import LOOKUP_GROUP, SUBMIT_GROUP, rate_limited
 from cases.signals_api import SafeJSONParser
+from portal.api import BoundedDateTimeField
 from scoring.serializers import ErrorsSerializer
 
 
@@ -47,7 +48,7 @@ class FeedbackInSerializer(serializers.Serializer):
     description = serializers.CharField(
         min_length=intake.DESCRIPTION_MIN_LENGTH, max_length=intake.DESCRIPTION_MAX_LENGTH
     )
-    happened_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    happened_at = BoundedDateTimeField(required=False, allow_null=True, default=None)
     consent = serializers.BooleanField(
         required=False,
         default=False,

@@ -28,6 +28,7 @@ from cases import signals
 from cases.channels import ChannelKeyAuthentication, request_channel
 from cases.idempotency import HEADER, idempotent_response
 from cases.models import Channel, SignalKind, SignalStatus
+from portal.api import BoundedDateTimeField
 from scoring.serializers import ErrorsSerializer
 
 BODY_MAX_BYTES = 16 * 1024
@@ -79,7 +80,7 @@ class SignalInSerializer(serializers.Serializer):
     credit_line = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, help_text="The credit line's id, if known."
     )
-    occurred_at = serializers.DateTimeField(help_text="When it happened, with a time zone.")
+    occurred_at = BoundedDateTimeField(help_text="When it happened, with a time zone.")
     details = serializers.DictField(
         required=False,
         default=dict,

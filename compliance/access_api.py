@@ -8,7 +8,6 @@ pagination. Auditors only (``compliance.view_personaldataaccess``).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
@@ -24,28 +23,12 @@ from rest_framework.response import Response
 from compliance.access_log import (
     accesses,
     can_view_access_log,
-    filter_time_in_range,
-    filter_time_range_message,
     filters_from_params,
 )
 from compliance.models import PersonalDataAccess, PersonalField
 from portal.api import allowed_by
 
 CanViewAccessLog = allowed_by(can_view_access_log)
-
-
-class BoundedDateTimeField(serializers.DateTimeField):
-    """A date and time a filter may name (``access_log.filter_time_in_range``).
-
-    DRF moves a time near 0001-01-01 or 9999-12-31 to UTC unguarded, and the
-    ``OverflowError`` became a 500; the year is checked first, so such input is a 400 with
-    the field's error instead.
-    """
-
-    def enforce_timezone(self, value: datetime) -> datetime:
-        if not filter_time_in_range(value):
-            raise serializers.ValidationError(filter_time_range_message(), code="out_of_range")
-        return super().enforce_timezone(value)
 
 
 class PersonalDataAccessSerializer(serializers.ModelSerializer):

@@ -23,7 +23,7 @@ import ipaddress
 import statistics
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -36,14 +36,13 @@ from django.utils.translation import gettext_lazy as _
 from compliance.audit import actor_label, audit_record
 from compliance.export_table import ExportTable
 from compliance.models import AccessSource, PersonalDataAccess, PersonalField
+from portal.dates import year_in_range, year_range_message
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 __all__ = [
-    "EARLIEST_FILTER_YEAR",
     "EXPORT_COLUMNS",
-    "LATEST_FILTER_YEAR",
     "UNUSUAL_FACTOR",
     "UNUSUAL_MIN_REVEALS",
     "AccessFilters",
@@ -56,8 +55,6 @@ __all__ = [
     "can_view_access_log",
     "clean_ip_address",
     "export_table",
-    "filter_time_in_range",
-    "filter_time_range_message",
     "filters_from_params",
     "personal_data_access_record",
     "unusual_volume",
@@ -67,25 +64,6 @@ UNUSUAL_FACTOR = 3
 UNUSUAL_MIN_REVEALS = 10
 PURPOSE_FILTER_MAX_LENGTH = 100
 _FIELD_LABELS = dict(PersonalField.choices)
-# Times a filter may name. Outside them a filter means nothing for this portal's records, and
-# near the ends of what ``datetime`` holds, moving to UTC or stepping back a default window
-# overflows; so such input is a form error (page) or a 400 (API), never a 500.
-EARLIEST_FILTER_YEAR = 1900
-LATEST_FILTER_YEAR = 2999
-
-
-def filter_time_in_range(value: date | datetime | None) -> bool:
-    """Whether a filter's date or time lies in the years a filter may name (``None`` does).
-    Reads the year of the value as given: no time-zone arithmetic that could overflow."""
-    return value is None or EARLIEST_FILTER_YEAR <= value.year <= LATEST_FILTER_YEAR
-
-
-def filter_time_range_message() -> str:
-    """The error for a date or time outside ``filter_time_in_range``, translated."""
-    return str(
-        _("Give a date between the years %(earliest)d and %(latest)d.")
-        % {"earliest": EARLIEST_FILTER_YEAR, "latest": LATEST_FILTER_YEAR}
-    )
 
 
 def can_view_access_log(user: Any) -> bool:
@@ -151,8 +129,8 @@ class AccessLogFilterForm(forms.Form):
 
     def _clean_time(self, name: str) -> datetime | None:
         value: datetime | None = self.cleaned_data.get(name)
-        if not filter_time_in_range(value):
-            raise ValidationError(filter_time_range_message(), code="out_of_range")
+        if not year_in_range(value):
+            raise ValidationError(year_range_message(), code="out_of_range")
         return value
 
     def clean_since(self) -> datetime | None:

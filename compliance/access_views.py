@@ -97,8 +97,8 @@ def access_log(request: HttpRequest) -> HttpResponse:
         after=form.cleaned_data.get("after"),
         page_size=PAGE_SIZE,
     )
-    # The form keeps both times within the years a filter may name (``filter_time_in_range``),
-    # so stepping back the default window cannot overflow.
+    # The form keeps both times within the years the portal accepts
+    # (``portal.dates.year_in_range``), so stepping back the default window cannot overflow.
     until = filters.until or timezone.now()
     since = filters.since or until - timedelta(days=DEFAULT_VOLUME_DAYS)
     volume = unusual_volume(since, until)

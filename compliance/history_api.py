@@ -25,12 +25,11 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from compliance import history
-from compliance.access_api import BoundedDateTimeField
 from compliance.models import AuditEntry
 from compliance.permissions import can_browse_history, can_verify_audit_chain
 from compliance.selectors import AuditEntryFilters, audit_entries
 from compliance.services import audit_chain_verify
-from portal.api import allowed_by
+from portal.api import BoundedDateTimeField, allowed_by
 
 CanBrowseHistory = allowed_by(can_browse_history)
 CanVerifyAuditChain = allowed_by(can_verify_audit_chain)

@@ -23,9 +23,8 @@ from rest_framework.views import APIView
 
 from accounts.security import client_ip_address
 from compliance import privacy
-from compliance.access_api import BoundedDateTimeField
 from compliance.models import DataSubjectRequest, RequestChannel, RequestKind
-from portal.api import allowed_by
+from portal.api import BoundedDateTimeField, allowed_by
 
 CanViewRequests = allowed_by(privacy.can_view_requests)
 CanAddRequests = allowed_by(privacy.can_add_requests)

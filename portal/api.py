@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from portal.dates import year_in_range, year_range_message
 from portal.errors import Conflict
 
 
@@ -63,3 +65,17 @@ def allowed_by(check: Callable[[Any], bool]) -> type[BasePermission]:
 
     Allowed.__name__ = f"Allowed_{check.__name__}"
     return Allowed
+
+
+class BoundedDateTimeField(serializers.DateTimeField):
+    """A date and time within the years the portal accepts (``portal.dates``).
+
+    DRF moves a time near 0001-01-01 or 9999-12-31 to UTC unguarded, and the
+    ``OverflowError`` became a 500; the year is checked first, so such input is a 400 with
+    the field's error instead.
+    """
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        if not year_in_range(value):
+            raise serializers.ValidationError(year_range_message(), code="out_of_range")
+        return super().enforce_timezone(value)

@@ -93,6 +93,10 @@ def test_without_consent_the_api_answers_400_with_errors() -> None:
         ("kind", "lottery"),
         ("happened_at", "2999-01-01T00:00:00Z"),
         ("happened_at", "not a time"),
+        # At the ends of what a datetime holds: moving to UTC overflowed (a 500).
+        ("happened_at", "0001-01-01T00:00:00"),
+        ("happened_at", "0001-01-01T00:00:00+14:00"),
+        ("happened_at", "1899-12-31T23:00:00+08:00"),
         ("language", "fr"),
     ],
 )

@@ -145,6 +145,7 @@ def test_without_consent_nothing_is_stored_and_the_error_is_in_chinese(client: C
         ("kind", "lottery", None),
         ("happened_at", "2999-01-01T10:00", "The time it happened cannot be in the future."),
         ("happened_at", "yesterday-ish", None),
+        ("happened_at", "0001-01-01T00:00", None),  # message: the test below
     ],
 )
 def test_each_bad_input_gets_a_message_on_its_field(
@@ -160,6 +161,17 @@ def test_each_bad_input_gets_a_message_on_its_field(
         assert zh(message) in html
     # The re-shown form carries a fresh token, so the corrected form can be sent.
     assert 'name="form_token"' in html
+
+
+def test_a_time_at_the_start_of_the_calendar_is_a_form_error_not_a_500(client: Client) -> None:
+    from portal.dates import year_range_message
+
+    response = post_form(client, form_data(happened_at="0001-01-01T00:00"))
+
+    assert response.status_code == 400
+    with translation.override("zh-hans"):
+        assert year_range_message() in response.content.decode()
+    assert not Feedback.objects.exists()
 
 
 def test_required_fields_are_reported_in_chinese(client: Client) -> None:

@@ -352,6 +352,19 @@ def test_an_event_in_the_future_is_refused(send: Send, usable_line: CreditLine) 
     assert list(_errors(send(body(usable_line, occurred_at=later)))) == ["occurred_at"]
 
 
+@pytest.mark.parametrize(
+    "when", ["0001-01-01T00:00:00+14:00", "0001-01-01T00:00:00", "9999-12-31T23:59:59-12:00"]
+)
+def test_a_time_at_the_ends_of_the_calendar_is_a_400_not_a_500(
+    send: Send, usable_line: CreditLine, when: str
+) -> None:
+    errors = _errors(send(body(usable_line, occurred_at=when)))
+
+    assert list(errors) == ["occurred_at"]
+    assert errors["occurred_at"] == ["Give a date between the years 1900 and 2999."]
+    assert not Signal.objects.exists()
+
+
 def test_malformed_json_is_a_400_not_a_500(client: APIClient) -> None:
     response = client.post(SIGNALS, '{"event_id": "x",', content_type="application/json")
 

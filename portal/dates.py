@@ -1,0 +1,30 @@
+"""The years a date or time given to the portal may fall in.
+
+Outside them nothing in this portal happened, and near the ends of what ``datetime`` holds,
+moving a time to UTC, comparing aware times or stepping back a default window overflows
+(PostgreSQL would even store a year before 1, which ``datetime`` cannot read back). So such
+input is a form error (pages) or a 400 (API), never a 500 or an unreadable row.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.utils.translation import gettext as _
+
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2999
+
+
+def year_in_range(value: date | datetime | None) -> bool:
+    """Whether ``value`` lies in the years the portal accepts (``None`` does). Reads the
+    year as given: no time-zone arithmetic that could overflow."""
+    return value is None or EARLIEST_YEAR <= value.year <= LATEST_YEAR
+
+
+def year_range_message() -> str:
+    """The error for a date or time outside ``year_in_range``, translated."""
+    return _("Give a date between the years %(earliest)d and %(latest)d.") % {
+        "earliest": EARLIEST_YEAR,
+        "latest": LATEST_YEAR,
+    }
