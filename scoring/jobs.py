@@ -50,6 +50,7 @@ from compliance.audit import (
     history_user,
     save_with_history,
 )
+from portal.dates import year_in_range, year_range_message
 from portal.errors import Conflict
 from scoring import engine, selectors, services
 from scoring.models import (
@@ -647,6 +648,8 @@ def bulk_filters_clean(filters: dict[str, Any]) -> dict[str, Any]:
                 parsed = None
         if parsed is None:
             errors["assessed_before"] = [_("Enter a date as YYYY-MM-DD.")]
+        elif not year_in_range(parsed):
+            errors["assessed_before"] = [year_range_message()]
         elif parsed > timezone.localdate() + timedelta(days=1):
             errors["assessed_before"] = [_("The date may not be in the future.")]
         else:

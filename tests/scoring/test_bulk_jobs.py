@@ -179,6 +179,14 @@ def test_bad_filters_get_clear_messages_per_field() -> None:
     assert "colour" in errors["non_field_errors"][0]
 
 
+def test_a_day_at_the_start_of_the_calendar_is_refused() -> None:
+    with pytest.raises(ValidationError) as caught:
+        jobs.bulk_filters_clean({"assessed_before": "0001-01-01"})
+    assert caught.value.message_dict == {
+        "assessed_before": ["Give a date between the years 1900 and 2999."]
+    }
+
+
 # --- running ----------------------------------------------------------------------------------
 
 
