@@ -34,7 +34,8 @@ from cases.intake_forms import (
     use_form_token,
 )
 from cases.ratelimits import LOOKUP_GROUP, SUBMIT_GROUP, rate_limited
-from compliance.models import RetentionPolicy, RetentionRecordType
+from compliance.models import RetentionRecordType
+from compliance.retention import keep_days_in_force
 
 logger = logging.getLogger(__name__)
 
@@ -94,23 +95,9 @@ def _too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
 # --- the feedback form ----------------------------------------------------------------------
 
 
-def _keep_days() -> int | None:
-    """Days the feedback retention policy keeps feedback after it is closed; ``None`` while
-    a privacy officer has the policy switched off (nothing is deleted automatically then,
-    and the notice must not promise it)."""
-    policy = (
-        RetentionPolicy.objects.filter(record_type=RetentionRecordType.FEEDBACK_TEXT)
-        .values_list("keep_days", "enabled")
-        .first()
-    )
-    if policy is None:
-        return DEFAULT_KEEP_DAYS
-    days, enabled = policy
-    return int(days) if enabled else None
-
-
 def _render_form(request: HttpRequest, form: FeedbackForm, status: int = 200) -> HttpResponse:
-    keep_days = _keep_days()
+    # While the policy is switched off the notice must not promise deletion.
+    keep_days = keep_days_in_force(RetentionRecordType.FEEDBACK_TEXT, default=DEFAULT_KEEP_DAYS)
     context = {
         "form": form,
         "keep_days": keep_days,

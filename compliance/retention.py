@@ -82,6 +82,21 @@ def minimum_keep_days(record_type: str) -> int:
     return 1
 
 
+def keep_days_in_force(record_type: str, *, default: int) -> int | None:
+    """The days a policy keeps its records, as the retention run applies it: ``None`` while
+    the policy is switched off (nothing is deleted), ``default`` when there is no policy.
+    For notices that must not promise more than the run does."""
+    policy = (
+        RetentionPolicy.objects.filter(record_type=record_type)
+        .values_list("keep_days", "enabled")
+        .first()
+    )
+    if policy is None:
+        return default
+    days, enabled = policy
+    return int(days) if enabled else None
+
+
 @transaction.atomic
 def retention_policy_update(
     *, actor: User, policy_id: int, keep_days: int, enabled: bool
