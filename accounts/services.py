@@ -10,7 +10,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.models import User
-from compliance.audit import SystemActor, audit_record
+from audit.log import audit_record
+from portal.permissions import SystemActor
 
 SIGN_IN = SystemActor("sign-in")
 

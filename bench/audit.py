@@ -62,7 +62,8 @@ def _rate(count: int, seconds: float) -> str:
 
 
 def bench_single(count: int) -> None:
-    from compliance.audit import SystemActor, audit_record
+    from audit.log import audit_record
+    from portal.permissions import SystemActor
 
     actor = SystemActor("bench_single")
     started = time.perf_counter()
@@ -79,7 +80,8 @@ def bench_single(count: int) -> None:
 def bench_concurrent(writers: int, each: int) -> None:
     from django.db import connection
 
-    from compliance.audit import SystemActor, audit_record
+    from audit.log import audit_record
+    from portal.permissions import SystemActor
 
     barrier = threading.Barrier(writers + 1)
     errors: list[BaseException] = []
@@ -118,8 +120,8 @@ def extend_chain(total: int) -> None:
     """Append entries in bulk until the chain holds ``total``, hashed as audit_record does."""
     from django.utils import timezone
 
-    from compliance.audit import entry_hash, normalise_data
-    from compliance.models import GENESIS_HASH, AuditEntry
+    from audit.log import entry_hash, normalise_data
+    from audit.models import GENESIS_HASH, AuditEntry
 
     existing = AuditEntry.objects.count()
     last = AuditEntry.objects.order_by("-id").values_list("hash", "created_at").first()
@@ -150,7 +152,7 @@ def extend_chain(total: int) -> None:
 
 
 def bench_verify(batch_size: int) -> None:
-    from compliance.audit import verify_chain
+    from audit.log import verify_chain
 
     started = time.perf_counter()
     report = verify_chain(batch_size=batch_size)

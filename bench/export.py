@@ -5,7 +5,7 @@
 (``make bench`` runs it with the others.) A scratch PostgreSQL database
 ``portal_bench_export`` is created and migrated (``BENCH_ADMIN_DSN`` names the server,
 default ``postgresql://postgres@127.0.0.1:5432/postgres``); ``--rows`` valid audit entries
-are written with ``COPY``, each hashed in Python with ``compliance.audit.entry_hash`` exactly
+are written with ``COPY``, each hashed in Python with ``audit.log.entry_hash`` exactly
 as ``audit_record`` hashes it, and the chain is verified. Then each measurement runs in a
 fresh child process (so its ``ru_maxrss`` starts from an interpreter that has only loaded
 Django), streaming an export of the whole log through the real exporter:
@@ -76,8 +76,8 @@ def populate(total: int) -> None:
 
     from accounts.models import User
     from accounts.roles import Role
-    from compliance.audit import entry_hash, normalise_data
-    from compliance.models import GENESIS_HASH
+    from audit.log import entry_hash, normalise_data
+    from audit.models import GENESIS_HASH
 
     auditor = User.objects.create_user(username=AUDITOR, password=None)
     auditor.groups.add(Group.objects.get(name=Role.COMPLIANCE_AUDITOR))
@@ -144,7 +144,7 @@ def populate(total: int) -> None:
 
 
 def verify() -> None:
-    from compliance.audit import verify_chain
+    from audit.log import verify_chain
 
     started = time.perf_counter()
     report = verify_chain(batch_size=5000)
@@ -169,8 +169,9 @@ def measure(mode: str, fmt: str, trace: int) -> dict[str, Any]:
     from django.db import connection
 
     from accounts.models import User
+    from audit.models import AuditEntry
     from compliance.exports import export_manifest, export_start, manifest_verify
-    from compliance.models import AuditEntry, ExportRecord
+    from compliance.models import ExportRecord
 
     auditor = User.objects.get(username=AUDITOR)
     params: dict[str, str] = {}

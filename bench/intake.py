@@ -199,7 +199,7 @@ def main() -> None:
     with scratch_database("portal_bench_intake"):
         from django.db import connection
 
-        from cases.models import Feedback, FeedbackStatus
+        from intake.models import Feedback, FeedbackStatus
         from portal.celery import app as celery_app
 
         _seed()

@@ -9,35 +9,34 @@ bodies in ``portal.api.exception_handler`` (Conflict â†’ 409, ValidationError â†
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.generics import ListAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from cases import decisions, permissions, policy, services
-from cases.models import (
-    OPEN_STATUSES,
-    Case,
-    CaseCategory,
-    CaseStatus,
-    Decision,
-    Priority,
+from cases import decisions, permissions, services
+from cases.forms import CASE_LIST_MAX_PAGE_SIZE, CaseListQueryForm
+from cases.models import Case, CaseCategory, CaseStatus, Decision, Priority
+from cases.selectors import (
+    SlaFilter,
+    case_active_blocks,
+    case_for_user,
+    case_latest_assessment,
+    queue_page,
 )
-from cases.selectors import case_for_user
 from cases.serializers import (
     AssessmentQueuedSerializer,
     CaseDetailSerializer,
+    CaseListPageSerializer,
     CaseListSerializer,
     DecisionCommentSerializer,
     DecisionCreateSerializer,
@@ -46,7 +45,7 @@ from cases.serializers import (
     NoteSerializer,
 )
 from portal.api import allowed_by
-from scoring.models import Assessment, Block, ReasonCode
+from scoring.models import ReasonCode
 from scoring.serializers import ErrorsSerializer
 
 TIMELINE_LIMIT = 200
@@ -71,125 +70,101 @@ _ERRORS = {
 # --- the case list ---------------------------------------------------------------------------
 
 
-class CaseFilterSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=CaseStatus.choices, required=False)
-    category = serializers.ChoiceField(choices=CaseCategory.choices, required=False)
-    reason_code = serializers.ChoiceField(
-        choices=ReasonCode.choices,
-        required=False,
-        help_text="The case's main reason or an active block of its line.",
-    )
-    assignee = serializers.CharField(
-        required=False, help_text='"me", "none" (unassigned) or a user id.'
-    )
-    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
-    sla = serializers.ChoiceField(choices=["breached", "due_soon"], required=False)
-    customer = serializers.CharField(
-        required=False, max_length=40, help_text="The customer's external id."
-    )
-
-    def validate_assignee(self, value: str) -> str:
-        if value in {"me", "none"} or value.isdigit():
-            return value
-        raise serializers.ValidationError('Use "me", "none" or a user id.')
+def _form_errors(form: forms.Form) -> dict[str, list[str]]:
+    """A form's errors in the contract's shape (``non_field_errors`` for the form's own)."""
+    return {
+        "non_field_errors" if field == NON_FIELD_ERRORS else field: [str(m) for m in messages]
+        for field, messages in form.errors.items()
+    }
 
 
-def _cases_filtered(*, user: Any, filters: dict[str, Any]) -> QuerySet[Case]:
-    """Cases matching the validated filters (the caller has checked ``view_case``)."""
-    cases = Case.objects.select_related("customer", "assignee")
-    if "status" in filters:
-        cases = cases.filter(status=filters["status"])
-    if "category" in filters:
-        cases = cases.filter(category=filters["category"])
-    if "priority" in filters:
-        cases = cases.filter(priority=filters["priority"])
-    if "customer" in filters:
-        cases = cases.filter(customer__external_id=filters["customer"])
-    if "reason_code" in filters:
-        code = filters["reason_code"]
-        blocked = Block.objects.active().filter(
-            credit_line=OuterRef("credit_line"), reason_code=code
-        )
-        cases = cases.filter(Q(reason_code=code) | Exists(blocked))
-    assignee = filters.get("assignee")
-    if assignee == "me":
-        cases = cases.filter(assignee=user)
-    elif assignee == "none":
-        cases = cases.filter(assignee__isnull=True)
-    elif assignee:
-        cases = cases.filter(assignee_id=int(assignee))
-    sla = filters.get("sla")
-    if sla:
-        now = timezone.now()
-        cases = cases.filter(status__in=OPEN_STATUSES)
-        if sla == "breached":
-            cases = cases.filter(sla_due_at__lt=now)
-        else:
-            soon = now + timedelta(minutes=policy.due_soon_minutes())
-            cases = cases.filter(sla_due_at__gte=now, sla_due_at__lte=soon)
-    return cases
-
-
-class CaseCursorPagination(CursorPagination):
-    """Keyset pages in queue order: priority, then earliest due, then id."""
-
-    ordering = ("priority", "sla_due_at", "id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
+def _page_link(request: Request, *, param: str, cursor: str | None) -> str | None:
+    """This request's URL for the page ``after`` or ``before`` the row ``cursor``."""
+    if cursor is None:
+        return None
+    other = "before" if param == "after" else "after"
+    url = remove_query_param(request.build_absolute_uri(), other)
+    return replace_query_param(url, param, cursor)
 
 
 _FILTER_PARAMETERS = [
-    OpenApiParameter("status", OpenApiTypes.STR, enum=CaseStatus.values),
+    OpenApiParameter(
+        "status", OpenApiTypes.STR, enum=CaseStatus.values, description="Empty: every open status."
+    ),
     OpenApiParameter("category", OpenApiTypes.STR, enum=CaseCategory.values),
-    OpenApiParameter("reason_code", OpenApiTypes.STR, enum=ReasonCode.values),
+    OpenApiParameter(
+        "reason_code",
+        OpenApiTypes.STR,
+        enum=ReasonCode.values,
+        description="The case's main reason or an active block of its credit line.",
+    ),
     OpenApiParameter("assignee", OpenApiTypes.STR, description='"me", "none" or a user id.'),
     OpenApiParameter("priority", OpenApiTypes.INT, enum=Priority.values),
-    OpenApiParameter("sla", OpenApiTypes.STR, enum=["breached", "due_soon"]),
+    OpenApiParameter(
+        "sla",
+        OpenApiTypes.STR,
+        enum=[SlaFilter.BREACHED.value, SlaFilter.DUE_SOON.value],
+        description=(
+            "breached: marked breached, past due while open, or closed after its due time; "
+            "due_soon: open, not breached, due within the due-soon window."
+        ),
+    ),
     OpenApiParameter("customer", OpenApiTypes.STR, description="The customer's external id."),
+    OpenApiParameter("after", OpenApiTypes.STR, description="From the `next` link."),
+    OpenApiParameter("before", OpenApiTypes.STR, description="From the `previous` link."),
+    OpenApiParameter(
+        "page_size", OpenApiTypes.INT, description=f"Up to {CASE_LIST_MAX_PAGE_SIZE}."
+    ),
 ]
 
 
-class CaseListAPI(ListAPIView):
-    permission_classes = [IsAuthenticated, CanViewCases]
-    serializer_class = CaseListSerializer
-    pagination_class = CaseCursorPagination
-    filter_backends: list[Any] = []
+class CaseListAPI(APIView):
+    """The queue page's cases (``selectors.queue_page``, the filters parsed by the page's
+    own ``CaseFilterForm``): the same cases in the same order, in keyset pages as long as
+    the page's (50) unless ``page_size`` says otherwise."""
 
-    def get_queryset(self) -> QuerySet[Case]:
-        filters = CaseFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        return _cases_filtered(user=self.request.user, filters=dict(filters.validated_data))
+    permission_classes = [IsAuthenticated, CanViewCases]
 
     @extend_schema(
         operation_id="case_list",
         summary="Cases in queue order, filtered; cursor pagination",
         parameters=_FILTER_PARAMETERS,
-        responses={200: CaseListSerializer(many=True), 400: _ERRORS[400], 403: _ERRORS[403]},
+        responses={200: CaseListPageSerializer, 400: _ERRORS[400], 403: _ERRORS[403]},
         tags=["cases"],
     )
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+    def get(self, request: Request) -> Response:
+        query = CaseListQueryForm(request.query_params)
+        if not query.is_valid():
+            raise serializers.ValidationError(_form_errors(query))
+        page = queue_page(
+            user=request.user,
+            filters=query.filters(),
+            after=query.cleaned_data["after"],
+            before=query.cleaned_data["before"],
+            page_size=query.cleaned_data["page_size"],
+        )
+        return Response(
+            {
+                "results": CaseListSerializer(page.cases, many=True).data,
+                "next": _page_link(request, param="after", cursor=page.next_cursor),
+                "previous": _page_link(request, param="before", cursor=page.previous_cursor),
+            }
+        )
 
 
 # --- one case --------------------------------------------------------------------------------
 
 
 def _case_detail(case: Case) -> dict[str, Any]:
-    """The case's detail body: a fixed number of queries, whatever the case holds."""
-    blocks = (
-        list(Block.objects.active().filter(credit_line_id=case.credit_line_id).order_by("id"))
-        if case.credit_line_id
-        else []
-    )
-    latest = (
-        Assessment.objects.filter(customer_id=case.customer_id)
-        .only("id", "status", "score", "recommended_limit", "finished_at")
-        .order_by("-queued_at", "-id")
-        .first()
-    )
+    """The case's detail body: a fixed number of queries, whatever the case holds. Blocks
+    and the latest assessment are the case page's (``selectors``): oldest block first, and
+    never a shadow run of a challenger scorecard."""
     timeline = list(case.events.order_by("-at", "-id")[:TIMELINE_LIMIT])[::-1]
-    context = {"blocks": blocks, "latest_assessment": latest, "timeline": timeline}
+    context = {
+        "blocks": case_active_blocks(case=case),
+        "latest_assessment": case_latest_assessment(case=case),
+        "timeline": timeline,
+    }
     return CaseDetailSerializer(case, context=context).data
 
 

@@ -11,6 +11,6 @@ class CasesConfig(AppConfig):
         # What cases hold about a customer, for data-subject requests, erasure and
         # retention (compliance asks the registry instead of importing cases).
         from cases.personal_data import CasesPersonalData
-        from compliance.personal_data import register
+        from portal.pii.sources import register
 
         register(CasesPersonalData())

@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from audit.log import CHANGE_REASON_MAX_LENGTH, audit_record
 from cases import notifications, policy
 from cases.decision_policy import approval_limit_threshold, decision_needs_approval
 from cases.models import (
@@ -34,7 +35,6 @@ from cases.models import (
     DecisionState,
 )
 from cases.services import case_bump, case_ensure_version, case_event_record, case_lock
-from compliance.audit import CHANGE_REASON_MAX_LENGTH, audit_record
 from portal.errors import Conflict
 from scoring import jobs
 from scoring.models import (

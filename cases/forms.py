@@ -3,23 +3,64 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from datetime import datetime, time, timedelta
 from typing import Any, cast
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import CaseCategory, CaseStatus, Priority
+from cases.models import CaseCategory, CaseStatus, DecisionReason, Priority
 from cases.selectors import QueueCursor, QueueFilters, SlaFilter
-from compliance.crypto import DecryptionError, decrypt, encrypt, keyed_hash
+from portal.dates import BoundedDateField
+from portal.pii.crypto import DecryptionError, decrypt, encrypt, keyed_hash
 from scoring.models import ReasonCode
 from scoring.selectors import classify_search_term
 
 NOTE_MAX_LENGTH = 4000
 
 
-class QueueFilterForm(forms.Form):
-    """The queue's filters, sent by GET: none of them holds personal data. A phone number
-    is searched by POST (``PhoneSearchForm``) and travels on only as its keyed hash."""
+# A user id the database can hold (a bigint): larger numbers are a field error, not a 500.
+_USER_ID_MAX = 2**63 - 1
+
+
+class AssigneeFilterField(forms.ChoiceField):
+    """``me``, ``none`` (unassigned) or a user's id. The page's select offers the first two;
+    the API (and a link from elsewhere) may name anyone by id."""
+
+    def valid_value(self, value: Any) -> bool:
+        text = str(value)
+        if text.isascii() and text.isdigit():
+            return 0 < int(text) <= _USER_ID_MAX
+        return super().valid_value(value)
+
+
+class QueueCursorField(forms.CharField):
+    """A keyset position in the queue (``QueueCursor``), as page links carry it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.HiddenInput)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> QueueCursor | None:
+        token = super().clean(value)
+        if not token:
+            return None
+        cursor = QueueCursor.decode(token)
+        if cursor is None:
+            raise forms.ValidationError(
+                _("This page link is not valid; start from the first page."), code="invalid"
+            )
+        return cursor
+
+
+class CaseFilterForm(forms.Form):
+    """The case list's filters: the one parser of them, for the queue pages and the API
+    (``GET /api/v1/cases/``), so both show the same cases (``selectors.cases_for_queue``).
+    Sent by GET: none of them holds personal data."""
 
     status = forms.ChoiceField(
         label=_("Status"),
@@ -41,7 +82,7 @@ class QueueFilterForm(forms.Form):
         empty_value=None,
         required=False,
     )
-    assignee = forms.ChoiceField(
+    assignee = AssigneeFilterField(
         label=_("Assignee"),
         choices=[("", _("Anyone")), ("me", _("Me")), ("none", _("Unassigned"))],
         required=False,
@@ -56,10 +97,30 @@ class QueueFilterForm(forms.Form):
         required=False,
     )
     customer = forms.CharField(label=_("Customer number"), max_length=40, required=False)
+
+    def filters(self, *, mine: bool = False) -> QueueFilters:
+        """The valid filters; ``mine`` (the "My cases" page) fixes the assignee."""
+        data = self.cleaned_data
+        return QueueFilters(
+            status=data.get("status") or "",
+            category=data.get("category") or "",
+            reason_code=data.get("reason_code") or "",
+            priority=data.get("priority"),
+            assignee="me" if mine else data.get("assignee") or "",
+            sla=data.get("sla") or "",
+            external_id=data.get("customer") or "",
+        )
+
+
+class QueueFilterForm(CaseFilterForm):
+    """The queue page's query: the filters, a phone search's token (``ph``, the number is
+    searched by POST with ``PhoneSearchForm`` and travels on only as its keyed hash) and
+    the page (``after``)."""
+
     ph = forms.CharField(
         label=_("Mobile number"), max_length=400, required=False, widget=forms.HiddenInput
     )
-    after = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+    after = QueueCursorField()
 
     def clean_ph(self) -> str:
         """The phone search's token (``PhoneSearchForm.token``) back to the keyed hash."""
@@ -73,29 +134,30 @@ class QueueFilterForm(forms.Form):
             )
         return phone_hash
 
-    def clean_after(self) -> QueueCursor | None:
-        token = self.cleaned_data.get("after") or ""
-        if not token:
-            return None
-        cursor = QueueCursor.decode(token)
-        if cursor is None:
-            raise forms.ValidationError(
-                _("This page link is not valid; start from the first page.")
-            )
-        return cursor
-
     def filters(self, *, mine: bool = False) -> QueueFilters:
-        data = self.cleaned_data
-        return QueueFilters(
-            status=data.get("status") or "",
-            category=data.get("category") or "",
-            reason_code=data.get("reason_code") or "",
-            priority=data.get("priority"),
-            assignee="me" if mine else data.get("assignee") or "",
-            sla=data.get("sla") or "",
-            external_id=(data.get("customer") or "").strip(),
-            phone_hash=data.get("ph") or "",
-        )
+        return replace(super().filters(mine=mine), phone_hash=self.cleaned_data.get("ph") or "")
+
+
+CASE_LIST_MAX_PAGE_SIZE = 200
+
+
+class CaseListQueryForm(CaseFilterForm):
+    """The API case list's query: the filters and the keyset page (``after`` or ``before``
+    a row, as the ``next`` and ``previous`` links give them; ``page_size`` up to 200)."""
+
+    after = QueueCursorField()
+    before = QueueCursorField()
+    page_size = forms.IntegerField(min_value=1, required=False)
+
+    def clean_page_size(self) -> int | None:
+        size = self.cleaned_data.get("page_size")
+        return None if size is None else min(size, CASE_LIST_MAX_PAGE_SIZE)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("after") and data.get("before"):
+            self.add_error("before", _("Give either after or before, not both."))
+        return data
 
 
 # The filtered queue's URL carries the number's keyed hash encrypted (random IV: a new token
@@ -178,3 +240,44 @@ class ReassignForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = cast(forms.TypedChoiceField, self.fields["assignee"])
         field.choices = [("", _("Back to the queue")), *assignees]
+
+
+# --- override and approval rates ------------------------------------------------------------
+
+RATES_DEFAULT_WEEKS = 12
+
+
+class RatesFilterForm(forms.Form):
+    """Filters of the rates page; empty dates mean the last ``RATES_DEFAULT_WEEKS`` weeks.
+    Dates outside the portal's years (``portal.dates``) are field errors: stepping a day
+    past 9999-12-31 or twelve weeks back from 0001-01-01 cannot be done."""
+
+    since = BoundedDateField(label=_("From"), required=False)
+    until = BoundedDateField(label=_("To (inclusive)"), required=False)
+    officer = forms.TypedChoiceField(label=_("Officer"), required=False, coerce=int)
+    reason_code = forms.ChoiceField(label=_("Reason"), required=False)
+
+    def __init__(self, *args: Any, officers: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        officer = cast(forms.TypedChoiceField, self.fields["officer"])
+        officer.choices = [("", _("Everyone")), *officers]
+        reason = cast(forms.ChoiceField, self.fields["reason_code"])
+        reason.choices = [("", _("Any reason")), *DecisionReason.choices]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", _("The end date must not be before the start date."))
+        return data
+
+    def window(self) -> tuple[datetime, datetime]:
+        """``[since, until)`` as aware datetimes in the display time zone (an unbound form:
+        the default window)."""
+        data = self.cleaned_data if self.is_bound else {}
+        tz = timezone.get_current_timezone()
+        until_day = data.get("until") or timezone.localdate()
+        since_day = data.get("since") or until_day - timedelta(weeks=RATES_DEFAULT_WEEKS)
+        since = datetime.combine(since_day, time.min, tzinfo=tz)
+        until = datetime.combine(until_day + timedelta(days=1), time.min, tzinfo=tz)
+        return since, until

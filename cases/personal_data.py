@@ -1,13 +1,12 @@
 """What cases hold about a customer, for data-subject requests, erasure and retention.
 
-Registered with ``compliance.personal_data`` from ``CasesConfig.ready()``. Cases hold the
-customer's own words (feedback: name, number, description), officers' notes and decisions,
-and open the case for a human review of an automated decision.
+Registered with ``portal.pii.sources`` from ``CasesConfig.ready()``. Cases hold officers'
+notes and decisions, and open the case for a human review of an automated decision (the
+customer's own words, their feedback, are intake's: ``intake.personal_data``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -15,67 +14,32 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from audit.log import change_reason, history_user
 from cases.models import (
     OPEN_STATUSES,
     Case,
     CaseCategory,
     CaseSource,
     Decision,
-    Feedback,
-    FeedbackStatus,
     Note,
     Priority,
-    Signal,
 )
-from compliance.audit import SystemActor, change_reason, history_user
-from compliance.models import LegalHold, RetentionRecordType
-from compliance.personal_data import PersonalDataSource, PersonalValues, redact_text
+from portal.permissions import SystemActor
+from portal.pii.sources import (
+    Holds,
+    PersonalDataSource,
+    PersonalValues,
+    RetentionRecordType,
+    redact_text,
+)
 
 # What an officer's note on a long-closed case becomes once retention has run.
 NOTE_PLACEHOLDER = "[note removed under the retention policy]"
 
-_FEEDBACK_SCRUB: dict[str, Any] = {
-    "name": None,
-    "phone": None,
-    "description": None,
-    "name_hash": "",
-    "phone_hash": "",
-}
 
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
-
-
-def _held_case_ids() -> QuerySet[Any]:
-    return LegalHold.objects.filter(released_at__isnull=True, case_id__isnull=False).values(
-        "case_id"
-    )
-
-
-def _held_customer_ids() -> QuerySet[Any]:
-    return LegalHold.objects.filter(released_at__isnull=True, customer__isnull=False).values(
-        "customer_id"
-    )
-
-
-def _scrub_feedback(
-    ids: Iterable[int], *, actor: User | SystemActor, action: str, detail: str = ""
-) -> int:
-    """Scrub the customer's words from these feedback rows and every version of them."""
-    ids = list(ids)
-    if not ids:
-        return 0
-    live = Feedback.objects.filter(pk__in=ids).update(**_FEEDBACK_SCRUB)
-    history = Feedback.history.filter(id__in=ids).update(**_FEEDBACK_SCRUB)
-    # A version saying who scrubbed them and why, written after the scrub (holds nothing).
-    Feedback.history.bulk_history_create(
-        list(Feedback.objects.filter(pk__in=ids)),
-        update=True,
-        default_user=history_user(actor),
-        default_change_reason=change_reason(action, actor, detail),
-    )
-    return int(live + history)
 
 
 class CasesPersonalData(PersonalDataSource):
@@ -88,7 +52,6 @@ class CasesPersonalData(PersonalDataSource):
         decisions = list(
             Decision.objects.filter(case__customer_id=customer_id).order_by("proposed_at", "pk")
         )
-        feedback = list(Feedback.objects.filter(customer_id=customer_id).order_by("received_at"))
         return {
             "cases": [
                 {
@@ -118,20 +81,6 @@ class CasesPersonalData(PersonalDataSource):
                 }
                 for decision in decisions
             ],
-            "feedback": [
-                {
-                    "reference": item.reference,
-                    "kind": item.kind,
-                    "name": item.name,
-                    "phone": item.phone,
-                    "description": item.description,
-                    "happened_at": _iso(item.happened_at),
-                    "received_at": _iso(item.received_at),
-                    "status": item.status,
-                    "case": item.case_id,
-                }
-                for item in feedback
-            ],
         }
 
     # --- erasure ----------------------------------------------------------------------------
@@ -144,16 +93,6 @@ class CasesPersonalData(PersonalDataSource):
         actor: User | SystemActor,
         values: PersonalValues,
     ) -> int:
-        # Their feedback, and submissions from their number that were never matched to them.
-        match = Q(customer_id=customer_id)
-        if values.phone_hash:
-            match |= Q(phone_hash=values.phone_hash)
-        feedback_ids = set(Feedback.objects.filter(match).values_list("pk", flat=True))
-        if values.phone_hash:
-            feedback_ids |= set(
-                Feedback.history.filter(phone_hash=values.phone_hash).values_list("id", flat=True)
-            )
-        scrubbed = _scrub_feedback(feedback_ids, actor=actor, action="feedback.erased")
         # Officers' notes and decisions stay (the record of what was decided), without any
         # copy of the person's values.
         case_ids = Case.objects.filter(customer_id=customer_id).values("pk")
@@ -166,7 +105,7 @@ class CasesPersonalData(PersonalDataSource):
                 fields,
                 needles,
             )
-        return scrubbed + redacted
+        return redacted
 
     def legal_hold_cases(self, customer_id: int) -> list[int]:
         return list(Case.objects.filter(customer_id=customer_id).values_list("pk", flat=True))
@@ -192,44 +131,28 @@ class CasesPersonalData(PersonalDataSource):
     # --- retention ----------------------------------------------------------------------------
 
     def retention_keep_customer_ids(self, *, cutoff: datetime) -> list[QuerySet[Any]]:
-        """Customers with an open case, a case touched after ``cutoff``, or feedback or a
-        signal received after it."""
+        """Customers with an open case or a case touched after ``cutoff``."""
         return [
             Case.objects.filter(
                 Q(status__in=OPEN_STATUSES) | Q(updated_at__gte=cutoff)
             ).values_list("customer_id", flat=True),
-            Feedback.objects.filter(received_at__gte=cutoff, customer_id__isnull=False).values_list(
-                "customer_id", flat=True
-            ),
-            Signal.objects.filter(received_at__gte=cutoff).values_list("customer_id", flat=True),
         ]
 
     def retention_sweep(
-        self, *, record_type: str, cutoff: datetime, dry_run: bool, actor: User | SystemActor
+        self,
+        *,
+        record_type: str,
+        cutoff: datetime,
+        dry_run: bool,
+        actor: User | SystemActor,
+        holds: Holds,
     ) -> int | None:
-        if record_type == RetentionRecordType.FEEDBACK_TEXT:
-            due = (
-                Feedback.objects.filter(
-                    received_at__lt=cutoff,
-                    status__in=[FeedbackStatus.CLOSED, FeedbackStatus.MATCHED],
-                )
-                .filter(
-                    Q(name__isnull=False) | Q(phone__isnull=False) | Q(description__isnull=False)
-                )
-                .exclude(case_id__in=_held_case_ids())
-                .exclude(customer_id__in=_held_customer_ids())
-            )
-            ids = list(due.values_list("pk", flat=True))
-            if dry_run or not ids:
-                return len(ids)
-            _scrub_feedback(ids, actor=actor, action="feedback.retention_scrubbed")
-            return len(ids)
         if record_type == RetentionRecordType.CASE_NOTES:
             closed = (
                 Case.objects.filter(closed_at__lt=cutoff)
                 .exclude(status__in=OPEN_STATUSES)
-                .exclude(pk__in=_held_case_ids())
-                .exclude(customer_id__in=_held_customer_ids())
+                .exclude(pk__in=holds.case_ids)
+                .exclude(customer_id__in=holds.customer_ids)
                 .values("pk")
             )
             notes = Note.objects.filter(case_id__in=closed).exclude(body=NOTE_PLACEHOLDER)

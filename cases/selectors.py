@@ -14,6 +14,7 @@ from django.db.models import (
     CharField,
     DateTimeField,
     DecimalField,
+    Exists,
     F,
     Field,
     Func,
@@ -21,6 +22,7 @@ from django.db.models import (
     JSONField,
     Max,
     Model,
+    OuterRef,
     Q,
     QuerySet,
     Subquery,
@@ -78,24 +80,34 @@ class QueueFilters:
     phone_hash: str = ""
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_SMALLINT_MAX = 2**15 - 1
+_BIGINT_MAX = 2**63 - 1
+
+
 @dataclass(frozen=True)
 class QueueCursor:
-    """The last row of a page: the next page starts after ``(priority, due, id)``."""
+    """A row of a page: the next page starts after ``(priority, due, id)``, the previous one
+    ends before it. The due time travels as integer microseconds since the epoch (exact);
+    a token that does not decode, or names numbers no column holds, is ``None``."""
 
     priority: int
     due: datetime
     id: int
 
     def encode(self) -> str:
-        micros = int(self.due.timestamp() * 1_000_000)
+        micros = (self.due - _EPOCH) // _MICROSECOND
         return f"{self.priority}.{micros}.{self.id}"
 
     @classmethod
     def decode(cls, token: str) -> QueueCursor | None:
         try:
             priority, micros, pk = (int(part) for part in token.split("."))
-            due = datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
-        except (ValueError, OverflowError, OSError):
+            due = _EPOCH + micros * _MICROSECOND
+        except (ValueError, OverflowError):
+            return None
+        if not (0 <= priority <= _SMALLINT_MAX and 0 <= pk <= _BIGINT_MAX):
             return None
         return cls(priority=priority, due=due, id=pk)
 
@@ -113,6 +125,7 @@ class QueuePage:
     cases: Sequence[Case]
     next_cursor: str | None
     total: CappedCount
+    previous_cursor: str | None = None
 
 
 def cases_visible_to(user: Any) -> QuerySet[Case]:
@@ -123,6 +136,17 @@ def cases_visible_to(user: Any) -> QuerySet[Case]:
 def cases_for_queue(
     *, user: Any, filters: QueueFilters, now: datetime | None = None
 ) -> QuerySet[Case]:
+    """The cases a queue shows for ``filters``, within what ``user`` may see: the one
+    answer for the queue pages, the API's case list and any export of it (unordered; the
+    queue order is ``QUEUE_ORDER``).
+
+    - no ``status``: every open status;
+    - ``reason_code``: the case's main reason, or an active block of its credit line with
+      that code (a line blocked for several reasons shows under each of them);
+    - ``sla=breached``: marked breached by the SLA sweep, or past due while still open, or
+      closed after its due time; ``sla=due_soon``: open, not breached, due within
+      ``policy.due_soon_minutes()``.
+    """
     now = now or timezone.now()
     cases = cases_visible_to(user)
     if filters.status:
@@ -132,7 +156,10 @@ def cases_for_queue(
     if filters.category:
         cases = cases.filter(category=filters.category)
     if filters.reason_code:
-        cases = cases.filter(reason_code=filters.reason_code)
+        blocked = Block.objects.active().filter(
+            credit_line_id=OuterRef("credit_line_id"), reason_code=filters.reason_code
+        )
+        cases = cases.filter(Q(reason_code=filters.reason_code) | Exists(blocked))
     if filters.priority is not None:
         cases = cases.filter(priority=filters.priority)
     if filters.assignee == "me":
@@ -142,11 +169,18 @@ def cases_for_queue(
     elif filters.assignee:
         cases = cases.filter(assignee_id=int(filters.assignee))
     if filters.sla == SlaFilter.BREACHED:
-        cases = cases.filter(Q(sla_breached_at__isnull=False) | Q(sla_due_at__lt=now))
+        cases = cases.filter(
+            Q(sla_breached_at__isnull=False)
+            | Q(status__in=OPEN_STATUSES, sla_due_at__lt=now)
+            | Q(closed_at__gt=F("sla_due_at"))
+        )
     elif filters.sla == SlaFilter.DUE_SOON:
         soon = now + timedelta(minutes=policy.due_soon_minutes())
         cases = cases.filter(
-            sla_breached_at__isnull=True, sla_due_at__gte=now, sla_due_at__lte=soon
+            status__in=OPEN_STATUSES,
+            sla_breached_at__isnull=True,
+            sla_due_at__gte=now,
+            sla_due_at__lte=soon,
         )
     if filters.external_id:
         cases = cases.filter(customer__external_id=filters.external_id)
@@ -155,10 +189,23 @@ def cases_for_queue(
     return cases
 
 
+QUEUE_ORDER = ("priority", "sla_due_at", "id")
+
+
 def _after(cursor: QueueCursor) -> Q:
     return Q(priority__gt=cursor.priority) | Q(priority=cursor.priority) & (
         Q(sla_due_at__gt=cursor.due) | Q(sla_due_at=cursor.due, id__gt=cursor.id)
     )
+
+
+def _before(cursor: QueueCursor) -> Q:
+    return Q(priority__lt=cursor.priority) | Q(priority=cursor.priority) & (
+        Q(sla_due_at__lt=cursor.due) | Q(sla_due_at=cursor.due, id__lt=cursor.id)
+    )
+
+
+def _cursor(case: Case) -> str:
+    return QueueCursor(case.priority, case.sla_due_at, case.pk).encode()
 
 
 def queue_page(
@@ -166,14 +213,17 @@ def queue_page(
     user: Any,
     filters: QueueFilters,
     after: QueueCursor | None = None,
+    before: QueueCursor | None = None,
     page_size: int | None = None,
 ) -> QueuePage:
-    """One keyset page ordered by priority, due time and id, and a capped count.
+    """One keyset page of ``cases_for_queue`` in ``QUEUE_ORDER``, and a capped count: the
+    first page, the page after the row ``after`` or the page before the row ``before``.
 
     One query whatever the page size: the rows with their customers and assignees, and the
     count (``LIMIT cap + 1``, never a count of the whole table) as a scalar subquery. The
     customer's ID number is never loaded (so never decrypted); name and phone are shown
-    masked.
+    masked. ``previous_cursor`` is set when rows come before the page (known for certain
+    when going backwards; after a cursor, assumed), ``next_cursor`` when rows follow it.
     """
     size = page_size or int(getattr(settings, "CASES_QUEUE_PAGE_SIZE", 50))
     cap = int(getattr(settings, "CASES_QUEUE_COUNT_CAP", 1000))
@@ -187,7 +237,13 @@ def queue_page(
         .annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
         .values("n")
     )
-    rows = filtered if after is None else filtered.filter(_after(after))
+    backwards = before is not None
+    if before is not None:
+        rows = filtered.filter(_before(before)).order_by(*(f"-{f}" for f in QUEUE_ORDER))
+    elif after is not None:
+        rows = filtered.filter(_after(after)).order_by(*QUEUE_ORDER)
+    else:
+        rows = filtered.order_by(*QUEUE_ORDER)
     found = list(
         rows.select_related("customer", "assignee")
         .only(
@@ -201,17 +257,29 @@ def queue_page(
             "assignee__first_name",
             "assignee__last_name",
         )
-        .annotate(queue_total=Subquery(count, output_field=IntegerField()))
-        .order_by("priority", "sla_due_at", "id")[: size + 1]
+        .annotate(queue_total=Subquery(count, output_field=IntegerField()))[: size + 1]
     )
-    past_the_end = capped.count() if not found and after is not None else 0
+    if backwards and not found:
+        # Nothing before the row (a hand-made link): the first page, not an empty one.
+        return queue_page(user=user, filters=filters, page_size=page_size)
+    cursor_given = after is not None or backwards
+    past_the_end = capped.count() if not found and cursor_given else 0
     n = int(getattr(found[0], "queue_total", 0)) if found else past_the_end
-    next_cursor = None
-    if len(found) > size:
-        found = found[:size]
-        last = found[-1]
-        next_cursor = QueueCursor(last.priority, last.sla_due_at, last.pk).encode()
-    return QueuePage(cases=found, next_cursor=next_cursor, total=CappedCount(min(n, cap), n > cap))
+    more = len(found) > size
+    found = found[:size]
+    if backwards:
+        found.reverse()
+        next_cursor = _cursor(found[-1]) if found else None
+        previous_cursor = _cursor(found[0]) if found and more else None
+    else:
+        next_cursor = _cursor(found[-1]) if more else None
+        previous_cursor = _cursor(found[0]) if found and after is not None else None
+    return QueuePage(
+        cases=found,
+        next_cursor=next_cursor,
+        previous_cursor=previous_cursor,
+        total=CappedCount(min(n, cap), n > cap),
+    )
 
 
 QUEUE_FIELDS = (
@@ -226,8 +294,10 @@ QUEUE_FIELDS = (
     "sla_breached_at",
     "assigned_at",
     "opened_at",
+    "closed_at",
     "version",
     "customer_id",
+    "credit_line_id",
     "assignee_id",
 )
 

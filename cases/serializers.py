@@ -90,6 +90,14 @@ class CaseListSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class CaseListPageSerializer(serializers.Serializer):
+    """A page of the case list (its shape, for the schema): rows and keyset links."""
+
+    results = CaseListSerializer(many=True)
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+
+
 class CaseDetailSerializer(CaseListSerializer):
     """A case with its customer (masked), credit line, active blocks, the latest
     assessment and the timeline (built by the view: ``blocks``, ``latest_assessment`` and

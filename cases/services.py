@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from audit.log import audit_record, change_reason, history_user, normalise_data
 from cases import notifications, policy
 from cases.models import (
     OPEN_STATUSES,
@@ -40,15 +41,8 @@ from cases.permissions import (
     ensure_can_reassign,
     ensure_can_work_cases,
 )
-from compliance.audit import (
-    SystemActor,
-    actor_label,
-    audit_record,
-    change_reason,
-    history_user,
-    normalise_data,
-)
 from portal.errors import Conflict
+from portal.permissions import SystemActor, actor_label
 from scoring import jobs
 from scoring.models import Assessment, AssessmentTrigger, Block, CreditLine, ReasonCode
 from scoring.selectors import credit_lines_shown_but_unusable

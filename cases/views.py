@@ -6,10 +6,9 @@ HTTP only: parse, call one service or selector, render. Service errors become me
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,7 +18,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -27,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import User
 from accounts.roles import Role
 from cases import selectors, services
-from cases.forms import NoteForm, PhoneSearchForm, QueueFilterForm, ReassignForm
+from cases.forms import NoteForm, PhoneSearchForm, QueueFilterForm, RatesFilterForm, ReassignForm
 from cases.models import CaseCategory
 from cases.permissions import can_add_notes, can_reassign, can_work_cases
 from scoring.models import AssessmentStatus, Block, ReasonCode, reason_description
@@ -323,50 +321,10 @@ def notifications_read_all(request: HttpRequest) -> HttpResponse:
 # --- override and approval rates --------------------------------------------------------------
 
 
-class RatesFilterForm(forms.Form):
-    """Filters of the rates page; empty dates mean the last ``RATES_DEFAULT_WEEKS`` weeks."""
-
-    since = forms.DateField(label=_lazy("From"), required=False)
-    until = forms.DateField(label=_lazy("To (inclusive)"), required=False)
-    officer = forms.TypedChoiceField(label=_lazy("Officer"), required=False, coerce=int)
-    reason_code = forms.ChoiceField(label=_lazy("Reason"), required=False)
-
-    def __init__(self, *args: Any, officers: list[tuple[int, str]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        from cases.models import DecisionReason
-
-        officer: Any = self.fields["officer"]
-        officer.choices = [("", _lazy("Everyone")), *officers]
-        reason: Any = self.fields["reason_code"]
-        reason.choices = [("", _lazy("Any reason")), *DecisionReason.choices]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        since, until = data.get("since"), data.get("until")
-        if since and until and since > until:
-            self.add_error("until", _("The end date must not be before the start date."))
-        return data
-
-    def window(self) -> tuple[datetime, datetime]:
-        """``[since, until)`` as aware datetimes in the display time zone."""
-        tz = timezone.get_current_timezone()
-        today = timezone.localdate()
-        until_day = self.cleaned_data.get("until") or today
-        since_day = self.cleaned_data.get("since") or until_day - timedelta(
-            weeks=RATES_DEFAULT_WEEKS
-        )
-        since = datetime.combine(since_day, time.min, tzinfo=tz)
-        until = datetime.combine(until_day + timedelta(days=1), time.min, tzinfo=tz)
-        return since, until
-
-
-RATES_DEFAULT_WEEKS = 12
-
-
 @never_cache
 @require_http_methods(["GET"])
 @login_required
-@permission_required("compliance.view_auditentry", raise_exception=True)
+@permission_required("audit.view_auditentry", raise_exception=True)
 def rates(request: HttpRequest) -> HttpResponse:
     """Override and approval rates by officer and reason code, week by week (auditors and
     supervisors)."""
@@ -377,14 +335,13 @@ def rates(request: HttpRequest) -> HttpResponse:
     result = None
     context: dict[str, Any] = {"form": form}
     if not form.is_bound or form.is_valid():
-        if not form.is_bound:
-            form.cleaned_data = {}
+        filters = form.cleaned_data if form.is_bound else {}
         since, until = form.window()
         result = selectors.decision_rates(
             since=since,
             until=until,
-            officer_id=form.cleaned_data.get("officer") or None,
-            reason_code=form.cleaned_data.get("reason_code") or "",
+            officer_id=filters.get("officer") or None,
+            reason_code=filters.get("reason_code") or "",
         )
         context.update(
             {

@@ -3,7 +3,7 @@
 ``GET /api/v1/audit/personal-data-access/``: who revealed which personal fields of whom,
 when, why and from where; filters ``actor`` (username), ``customer`` (id or external id),
 ``since``, ``until`` (ISO 8601) and ``purpose`` (text it contains); newest first, cursor
-pagination. Auditors only (``compliance.view_personaldataaccess``).
+pagination. Auditors only (``scoring.view_personaldataaccess``).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from compliance.access_log import (
     can_view_access_log,
     filters_from_params,
 )
-from compliance.models import PersonalDataAccess, PersonalField
 from portal.api import allowed_by
+from scoring.customers_access import PersonalDataAccess, PersonalField
 
 CanViewAccessLog = allowed_by(can_view_access_log)
 

@@ -33,10 +33,11 @@ from django.db import transaction
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from compliance.audit import actor_label, audit_record
+from audit.log import audit_record
 from compliance.export_table import ExportTable
-from compliance.models import AccessSource, PersonalDataAccess, PersonalField
 from portal.dates import year_in_range, year_range_message
+from portal.permissions import actor_label
+from scoring.customers_access import AccessSource, PersonalDataAccess, PersonalField
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -67,10 +68,10 @@ _FIELD_LABELS = dict(PersonalField.choices)
 
 
 def can_view_access_log(user: Any) -> bool:
-    """Auditors (``compliance.view_personaldataaccess``)."""
+    """Auditors (``scoring.view_personaldataaccess``)."""
     return bool(
         getattr(user, "is_authenticated", False)
-        and user.has_perm("compliance.view_personaldataaccess")
+        and user.has_perm("scoring.view_personaldataaccess")
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from compliance.models import AuditEntry, ChainVerification
+from audit.models import AuditEntry, ChainVerification
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):

@@ -6,6 +6,3 @@ class ComplianceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "compliance"
     verbose_name = _("Compliance")
-
-    def ready(self) -> None:
-        from compliance import checks  # noqa: F401  (registers the system checks)

@@ -22,10 +22,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from compliance.audit import SystemActor, audit_record, change_reason, history_user
+from audit.log import audit_record, change_reason, history_user
 from compliance.models import DataSubjectRequest, LegalHold
-from compliance.personal_data import case_records, customer_records, redact_text, sources
 from portal.errors import Conflict
+from portal.permissions import SystemActor
+from portal.pii.sources import case_records, customer_records, redact_text, sources
 
 if TYPE_CHECKING:
     from accounts.models import User

@@ -63,7 +63,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from compliance.audit import audit_record
+from audit.log import audit_record
 from compliance.export_table import ExportTable
 from compliance.models import ExportFormat, ExportRecord
 from portal.errors import Conflict
@@ -138,19 +138,19 @@ EXPORT_KINDS: dict[str, ExportKind] = {
             "audit",
             gettext_lazy("Audit log"),
             "compliance.selectors.export_table",
-            "compliance.view_auditentry",
+            "audit.view_auditentry",
         ),
         ExportKind(
             "history",
             gettext_lazy("History"),
             "compliance.history.export_table",
-            "compliance.view_personaldataaccess",
+            "scoring.view_personaldataaccess",
         ),
         ExportKind(
             "access",
             gettext_lazy("Personal-data access log"),
             "compliance.access_log.export_table",
-            "compliance.view_personaldataaccess",
+            "scoring.view_personaldataaccess",
         ),
     )
 }

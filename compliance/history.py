@@ -36,8 +36,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from compliance.export_table import ExportTable
-from compliance.fields import EncryptedTextField
-from compliance.masking import mask
+from portal.pii.fields import EncryptedTextField
+from portal.pii.masking import mask
 
 __all__ = [
     "ACTION_TYPES",
@@ -119,7 +119,7 @@ KINDS: dict[str, HistoryKind] = {
         HistoryKind("decision", "cases.Decision", gettext_lazy("Decision")),
         HistoryKind("note", "cases.Note", gettext_lazy("Note")),
         HistoryKind("assessment", "scoring.Assessment", gettext_lazy("Assessment")),
-        HistoryKind("feedback", "cases.Feedback", gettext_lazy("Feedback"), _FEEDBACK_PII),
+        HistoryKind("feedback", "intake.Feedback", gettext_lazy("Feedback"), _FEEDBACK_PII),
         HistoryKind(
             "privacy_request", "compliance.DataSubjectRequest", gettext_lazy("Privacy request")
         ),

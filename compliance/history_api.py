@@ -24,8 +24,8 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+from audit.models import AuditEntry
 from compliance import history
-from compliance.models import AuditEntry
 from compliance.permissions import can_browse_history, can_verify_audit_chain
 from compliance.selectors import AuditEntryFilters, audit_entries
 from compliance.services import audit_chain_verify

@@ -1,163 +1,15 @@
-"""The append-only, hash-chained audit log and the record of its verifications."""
+"""The privacy officer's records: data-subject requests, legal holds, retention policies and
+runs, and the record of every export."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from compliance.historical import HistoricalRecords
-
-GENESIS_HASH = "0" * 64
-
-
-class AuditEntry(models.Model):
-    """One audited event. Rows are never changed or deleted: database triggers refuse
-    UPDATE, DELETE and TRUNCATE (migration ``0002_audit_append_only``).
-
-    ``hash`` is the SHA-256 of a canonical encoding of the entry including ``prev_hash``,
-    the previous entry's ``hash``, so the table is a chain (see ``compliance.audit``).
-    ``data`` never holds raw personal data: masked values and keyed hashes only.
-    """
-
-    id = models.BigAutoField(primary_key=True)
-    created_at = models.DateTimeField(_("time"))
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="audit_entries",
-        help_text=_("Empty when the system acted (a job, a command)."),
-    )
-    actor_label = models.CharField(_("actor label"), max_length=200)
-    action = models.CharField(_("action"), max_length=100)
-    target_type = models.CharField(_("target type"), max_length=100, blank=True)
-    target_id = models.CharField(_("target id"), max_length=64, blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True, encoder=DjangoJSONEncoder)
-    prev_hash = models.CharField(_("previous hash"), max_length=64, unique=True)
-    hash = models.CharField(_("hash"), max_length=64, unique=True)
-
-    class Meta:
-        verbose_name = _("audit entry")
-        verbose_name_plural = _("audit entries")
-        # No add/change/delete permissions: entries are written by audit_record only.
-        default_permissions = ("view",)
-        permissions = [("verify_audit_chain", _("Can verify the audit chain"))]
-        indexes = [
-            models.Index(fields=["action", "id"], name="audit_action_id_idx"),
-            models.Index(fields=["target_type", "target_id", "id"], name="audit_target_id_idx"),
-            models.Index(fields=["actor_label", "id"], name="audit_actor_label_id_idx"),
-            models.Index(fields=["created_at"], name="audit_created_at_idx"),
-            # "Entries naming this customer" (auditors' filter): data's customer member.
-            models.Index(KeyTransform("customer", "data"), name="audit_data_customer_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"#{self.pk} {self.action}"
-
-
-class ChainVerification(models.Model):
-    """The outcome of one walk over the audit chain, so pages can show "last verified"."""
-
-    created_at = models.DateTimeField(_("verified at"), default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("verified by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    actor_label = models.CharField(_("verified by"), max_length=200)
-    ok = models.BooleanField(_("chain intact"))
-    entries_checked = models.BigIntegerField(_("entries checked"))
-    first_bad = models.BigIntegerField(_("first bad entry"), null=True, blank=True)
-    reason = models.CharField(_("reason"), max_length=300, blank=True)
-    last_id = models.BigIntegerField(_("last entry checked"), null=True, blank=True)
-    last_hash = models.CharField(_("hash of the last entry checked"), max_length=64, blank=True)
-    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
-
-    class Meta:
-        verbose_name = _("chain verification")
-        verbose_name_plural = _("chain verifications")
-        default_permissions = ("view",)
-        indexes = [models.Index(fields=["-created_at"], name="chainverif_created_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'broken'}"
-
-
-# --- personal-data access log -------------------------------------------------------------------
-
-ACCESS_LOG_MIN_RETENTION_DAYS = 183  # PIPL practice: at least six months, whatever the policy
-
-
-class PersonalField(models.TextChoices):
-    """The personal fields of a customer that can be revealed, exported or erased."""
-
-    NAME = "name", _("Name")
-    PHONE = "phone", _("Mobile number")
-    NATIONAL_ID = "national_id", _("ID number")
-
-
-class AccessSource(models.TextChoices):
-    PAGE = "page", _("Portal page")
-    API = "api", _("API")
-    EXPORT = "export", _("Export")
-    PRIVACY_REQUEST = "privacy_request", _("Data-subject request")
-
-
-class PersonalDataAccess(models.Model):
-    """One reveal of personal fields in plain text: who, whose, which fields, why, from where.
-
-    Append-only: database triggers refuse UPDATE, and refuse DELETE of rows younger than
-    ``ACCESS_LOG_MIN_RETENTION_DAYS`` (migration ``0005``), so no retention policy can cut
-    the log short. ``customer`` survives erasure (the customer row is pseudonymised, not
-    deleted); ``case_id`` is a plain id because cases sit above compliance.
-    """
-
-    id = models.BigAutoField(primary_key=True)
-    at = models.DateTimeField(_("time"), default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("who"),
-        on_delete=models.PROTECT,
-        related_name="personal_data_accesses",
-    )
-    actor_label = models.CharField(_("who (name)"), max_length=200)
-    customer = models.ForeignKey(
-        "scoring.Customer",
-        verbose_name=_("customer"),
-        on_delete=models.PROTECT,
-        related_name="personal_data_accesses",
-    )
-    fields = models.JSONField(_("fields"), default=list)
-    purpose = models.CharField(_("purpose"), max_length=500)
-    case_id = models.BigIntegerField(_("case"), null=True, blank=True)
-    source = models.CharField(_("source"), max_length=16, choices=AccessSource.choices)
-    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("personal-data access")
-        verbose_name_plural = _("personal-data accesses")
-        default_permissions = ("view",)
-        permissions = [
-            ("reveal_personal_data", _("Can reveal a customer's personal data for a purpose"))
-        ]
-        indexes = [
-            models.Index(fields=["customer", "at"], name="pda_customer_at_idx"),
-            models.Index(fields=["actor", "at"], name="pda_actor_at_idx"),
-            models.Index(fields=["at"], name="pda_at_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"access #{self.pk} by {self.actor_label}"
-
+from audit.historical import HistoricalRecords
+from portal.pii.sources import RetentionRecordType
 
 # --- data-subject requests ----------------------------------------------------------------------
 
@@ -317,16 +169,6 @@ class LegalHold(models.Model):
     @property
     def is_active(self) -> bool:
         return self.released_at is None
-
-
-class RetentionRecordType(models.TextChoices):
-    CUSTOMER_PERSONAL_DATA = (
-        "customer_personal_data",
-        _("Personal data of customers with no open case, no active line and no recent activity"),
-    )
-    FEEDBACK_TEXT = "feedback_text", _("Customers' feedback (names, numbers, descriptions)")
-    CASE_NOTES = "case_notes", _("Officers' notes on closed cases")
-    PERSONAL_DATA_ACCESS = "personal_data_access", _("Personal-data access log")
 
 
 class RetentionPolicy(models.Model):

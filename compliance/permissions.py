@@ -7,13 +7,13 @@ from typing import Any
 
 def can_view_audit_log(user: Any) -> bool:
     return bool(
-        getattr(user, "is_authenticated", False) and user.has_perm("compliance.view_auditentry")
+        getattr(user, "is_authenticated", False) and user.has_perm("audit.view_auditentry")
     )
 
 
 def can_verify_audit_chain(user: Any) -> bool:
     return bool(
-        getattr(user, "is_authenticated", False) and user.has_perm("compliance.verify_audit_chain")
+        getattr(user, "is_authenticated", False) and user.has_perm("audit.verify_audit_chain")
     )
 
 
@@ -22,7 +22,7 @@ def can_use_auditor_workspace(user: Any) -> bool:
     whoever may read the personal-data access log."""
     return bool(
         getattr(user, "is_authenticated", False)
-        and user.has_perm("compliance.view_personaldataaccess")
+        and user.has_perm("scoring.view_personaldataaccess")
     )
 
 

@@ -27,19 +27,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.log import audit_record, change_reason, history_user
 from compliance.access_log import personal_data_access_record
-from compliance.audit import audit_record, change_reason, history_user
 from compliance.erasure import customer_erase, customer_model
-from compliance.models import (
-    AccessSource,
-    DataSubjectRequest,
-    PersonalField,
-    RequestChannel,
-    RequestKind,
-    RequestStatus,
-)
-from compliance.personal_data import ERASED_TEXT, case_records, customer_records, sources
+from compliance.models import DataSubjectRequest, RequestChannel, RequestKind, RequestStatus
 from portal.errors import Conflict
+from portal.pii.sources import ERASED_TEXT, case_records, customer_records, sources
+from scoring.customers_access import AccessSource, PersonalField
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -75,7 +69,7 @@ def can_fulfil_requests(user: Any) -> bool:
 
 
 def can_download_exports(user: Any) -> bool:
-    return can_fulfil_requests(user) and _has_perm(user, "compliance.reveal_personal_data")
+    return can_fulfil_requests(user) and _has_perm(user, "scoring.reveal_personal_data")
 
 
 # --- reads --------------------------------------------------------------------------------------

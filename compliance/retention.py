@@ -29,22 +29,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from compliance.audit import (
-    SystemActor,
-    actor_label,
-    audit_record,
-    change_reason,
-    history_user,
-)
+from audit.log import audit_record, change_reason, history_user
 from compliance.erasure import active_legal_holds, customer_erase
-from compliance.models import (
-    ACCESS_LOG_MIN_RETENTION_DAYS,
-    PersonalDataAccess,
-    RetentionPolicy,
-    RetentionRecordType,
-    RetentionRun,
-)
-from compliance.personal_data import customer_records, sources
+from compliance.models import LegalHold, RetentionPolicy, RetentionRun
+from portal.permissions import SystemActor, actor_label
+from portal.pii.sources import Holds, RetentionRecordType, customer_records, sources
+from scoring.customers_access import ACCESS_LOG_MIN_RETENTION_DAYS, PersonalDataAccess
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -162,11 +152,16 @@ def _customers(*, keep_days: int, dry_run: bool, actor: Actor) -> dict[str, int]
 
 def _sweep(*, record_type: str, keep_days: int, dry_run: bool, actor: Actor) -> dict[str, int]:
     cutoff = timezone.now() - timedelta(days=keep_days)
+    active = LegalHold.objects.filter(released_at__isnull=True)
+    holds = Holds(
+        case_ids=active.filter(case_id__isnull=False).values("case_id"),
+        customer_ids=active.filter(customer__isnull=False).values("customer_id"),
+    )
     found = 0
     for source in sources():
         with transaction.atomic():
             count = source.retention_sweep(
-                record_type=record_type, cutoff=cutoff, dry_run=dry_run, actor=actor
+                record_type=record_type, cutoff=cutoff, dry_run=dry_run, actor=actor, holds=holds
             )
         found += count or 0
     return {"found": found, "changed": 0 if dry_run else found, "held": 0}

@@ -10,8 +10,8 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
+from audit.models import AuditEntry, ChainVerification
 from compliance.export_table import ExportTable
-from compliance.models import AuditEntry, ChainVerification
 
 
 @dataclass(frozen=True)

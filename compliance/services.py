@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from compliance.audit import SystemActor, audit_record, timed_verify_chain
-from compliance.models import ChainVerification
+from audit.log import audit_record, timed_verify_chain
+from audit.models import ChainVerification
 from compliance.permissions import can_verify_audit_chain
 from compliance.selectors import last_good_chain_verification
+from portal.permissions import SystemActor
 
 if TYPE_CHECKING:
     from accounts.models import User

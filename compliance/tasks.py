@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from compliance.audit import SystemActor
 from compliance.services import audit_chain_verify
+from portal.permissions import SystemActor
 
 
 @shared_task(acks_late=True, ignore_result=True)

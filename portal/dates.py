@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from django import forms
 from django.utils.translation import gettext as _
 
 EARLIEST_YEAR = 1900
@@ -28,3 +29,17 @@ def year_range_message() -> str:
         "earliest": EARLIEST_YEAR,
         "latest": LATEST_YEAR,
     }
+
+
+class BoundedDateField(forms.DateField):
+    """A form's date within the years the portal accepts.
+
+    ``forms.DateField`` reads 9999-12-31 and 0001-01-01 happily; a page that then steps a
+    day past the one, or a default window back from the other, overflowed into a 500. The
+    year is checked here, so such input is the field's error on the page instead.
+    """
+
+    def validate(self, value: date | None) -> None:
+        super().validate(value)
+        if not year_in_range(value):
+            raise forms.ValidationError(year_range_message(), code="out_of_range")

@@ -94,10 +94,13 @@ INSTALLED_APPS = [
     "simple_history",
     "pgtrigger",
     "axes",
+    # The project's apps, bottom layer first (see README, "Layout").
+    "audit",
     "accounts",
-    "compliance",
     "scoring",
     "cases",
+    "intake",
+    "compliance",
 ]
 
 MIDDLEWARE = [
@@ -269,7 +272,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     # Re-send feedback and signals stored while Redis or the workers were down.
     "cases-intake-sweep": {
-        "task": "cases.tasks.intake_sweep",
+        "task": "intake.tasks.intake_sweep",
         "schedule": 60.0,
         "options": {"expires": 55},
     },
@@ -438,14 +441,14 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "cases.models.CaseStatus",
         "DecisionStateEnum": "cases.models.DecisionState",
         "DecisionKindEnum": "cases.models.DecisionKind",
-        "SignalKindEnum": "cases.models.SignalKind",
-        "SignalStatusEnum": "cases.models.SignalStatus",
+        "SignalKindEnum": "intake.models.SignalKind",
+        "SignalStatusEnum": "intake.models.SignalStatus",
         "PrivacyRequestKindEnum": "compliance.models.RequestKind",
         "PrivacyRequestStatusEnum": "compliance.models.RequestStatus",
         "CaseSourceEnum": "cases.models.CaseSource",
-        "AccessSourceEnum": "compliance.models.AccessSource",
-        "PersonalFieldEnum": "compliance.models.PersonalField",
-        "FeedbackKindEnum": "cases.models.FeedbackKind",
+        "AccessSourceEnum": "scoring.customers_access.AccessSource",
+        "PersonalFieldEnum": "scoring.customers_access.PersonalField",
+        "FeedbackKindEnum": "intake.models.FeedbackKind",
     },
 }
 

@@ -15,7 +15,7 @@ urlpatterns = [
     path("scoring/", include("scoring.urls")),
     path("cases/", include("cases.urls")),
     path("cases/", include("cases.decision_urls")),
-    path("", include("cases.intake_urls")),
+    path("", include("intake.urls")),
     # One sign-in page for everyone, with its lockout messages and audit entries.
     path(
         "admin/login/",
@@ -24,7 +24,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("scoring.api_urls")),
     path("api/v1/", include("cases.api_urls")),
-    path("api/v1/", include("cases.intake_api_urls")),
+    path("api/v1/", include("intake.api_urls")),
     path("api/v1/", include("compliance.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.models import User
 from accounts.roles import role_labels
 from accounts.views import PREVIOUS_SIGN_IN_SESSION_KEY
-from compliance.audit import audit_record
+from audit.log import audit_record
 from portal.navigation import navigation_for
 
 

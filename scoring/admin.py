@@ -16,7 +16,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from compliance.masking import mask
+from portal.pii.masking import mask
 from scoring.models import Block, CreditLine, Customer
 
 # Model field → masking kind; hashes are shown as a placeholder (they identify as well).

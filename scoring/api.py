@@ -19,9 +19,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.security import client_ip_address
-from compliance.models import AccessSource
 from portal.api import allowed_by
 from scoring import jobs, permissions, selectors
+from scoring.customers_access import AccessSource
 from scoring.models import Assessment, BulkJob, Customer
 from scoring.reveal import can_reveal_personal_data, customer_reveal_with_access
 from scoring.serializers import (

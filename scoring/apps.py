@@ -10,7 +10,7 @@ class ScoringConfig(AppConfig):
     def ready(self) -> None:
         # What scoring holds about a customer, for data-subject requests, erasure and
         # retention (compliance asks the registry instead of importing scoring).
-        from compliance.personal_data import register
+        from portal.pii.sources import register
         from scoring.personal_data import ScoringPersonalData
 
         register(ScoringPersonalData())

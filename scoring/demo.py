@@ -32,8 +32,9 @@ from faker import Faker
 from faker.providers.person.zh_CN import Provider as ChinesePersonProvider
 
 from accounts.models import User
-from compliance.audit import SystemActor, audit_record, change_reason
-from compliance.fields import EncryptedTextField
+from audit.log import audit_record, change_reason
+from portal.permissions import SystemActor
+from portal.pii.fields import EncryptedTextField
 from scoring.models import (
     CURRENCY,
     Block,

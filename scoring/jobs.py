@@ -42,16 +42,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from compliance.audit import (
-    SystemActor,
-    actor_label,
-    audit_record,
-    change_reason,
-    history_user,
-    save_with_history,
-)
+from audit.log import audit_record, change_reason, history_user, save_with_history
 from portal.dates import year_in_range, year_range_message
 from portal.errors import Conflict
+from portal.permissions import SystemActor, actor_label
 from scoring import engine, selectors, services
 from scoring.models import (
     Assessment,

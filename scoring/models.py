@@ -1,6 +1,6 @@
 """Customers (the data subjects), their credit lines and the blocks that make a line unusable.
 
-Personal fields are encrypted at rest (``compliance.fields.EncryptedTextField``); each
+Personal fields are encrypted at rest (``portal.pii.fields.EncryptedTextField``); each
 searchable one has a keyed hash beside it for exact-match lookup, kept in step by
 ``Customer.save`` (and by ``Customer.refresh_hashes`` for bulk paths that bypass ``save``).
 Display values are masked (``masked_*``); plain values leave only through the reveal service.
@@ -22,10 +22,10 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from compliance.crypto import keyed_hash
-from compliance.fields import EncryptedTextField
-from compliance.historical import HistoricalRecords
-from compliance.masking import mask_id_number, mask_name, mask_phone
+from audit.historical import HistoricalRecords
+from portal.pii.crypto import keyed_hash
+from portal.pii.fields import EncryptedTextField
+from portal.pii.masking import mask_id_number, mask_name, mask_phone
 
 # --- controlled vocabularies -----------------------------------------------------------------
 
@@ -767,3 +767,8 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"assessment #{self.pk}"
+
+
+
+# The personal-data access log lives beside the customers it records access to.
+from scoring.customers_access import PersonalDataAccess  # noqa: E402, F401  (registers it)

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
-from compliance.audit import SystemActor
+from portal.permissions import SystemActor
 
 
 def can_manage_blocks(actor: Any) -> bool:

@@ -18,8 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from compliance.audit import SystemActor, audit_record, change_reason, history_user
-from compliance.personal_data import PersonalDataSource, PersonalValues, redact_text
+from audit.log import audit_record, change_reason, history_user
+from portal.permissions import SystemActor
+from portal.pii.sources import PersonalDataSource, PersonalValues, redact_text
 from scoring.models import (
     Assessment,
     AssessmentStatus,

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from compliance.access_log import personal_data_access_record
-from compliance.models import AccessSource, PersonalField
+from scoring.customers_access import AccessSource, PersonalField
 from scoring.models import Customer
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-REVEAL_PERMISSION = "compliance.reveal_personal_data"
+REVEAL_PERMISSION = "scoring.reveal_personal_data"
 PURPOSE_MIN_LENGTH = 5
 PURPOSE_MAX_LENGTH = 500  # PersonalDataAccess.purpose
 
@@ -175,7 +175,7 @@ def customer_reveal(
 ) -> dict[str, str]:
     """The plain values of ``fields`` (``PersonalField`` values) of one customer.
 
-    Checks ``compliance.reveal_personal_data`` (``PermissionDenied``); validates the fields
+    Checks ``scoring.reveal_personal_data`` (``PermissionDenied``); validates the fields
     (at least one, known, no repeats), the purpose (5 to 500 characters) and that the case,
     when given, is about this customer (``ValidationError`` keyed by ``fields``,
     ``purpose`` and ``case``); raises ``Customer.DoesNotExist`` for an unknown customer.

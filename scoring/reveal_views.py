@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.security import client_ip_address
-from compliance.models import AccessSource, PersonalField
+from scoring.customers_access import AccessSource, PersonalField
 from scoring.models import Customer
 from scoring.reveal import (
     PURPOSE_MAX_LENGTH,

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from compliance.crypto import keyed_hash
+from portal.pii.crypto import keyed_hash
 from scoring.models import (
     Assessment,
     AssessmentStatus,

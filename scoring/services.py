@@ -22,17 +22,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from compliance.audit import (
+from audit.log import (
     CHANGE_REASON_MAX_LENGTH,
-    SystemActor,
-    actor_label,
     audit_record,
     change_reason,
     history_user,
     save_with_history,
 )
-from compliance.masking import mask
 from portal.errors import Conflict
+from portal.permissions import SystemActor, actor_label
+from portal.pii.masking import mask
 from scoring.engine import (
     APPROVE,
     compile_scorecard,

@@ -73,6 +73,25 @@ def _default_language() -> Iterator[None]:
     translation.deactivate()
 
 
+# --- database -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """On SQLite (``make pytest-sqlite``) the test database is a file beside the configured
+    one, as ``make run``'s is: WAL, a busy timeout, writers queueing at ``BEGIN IMMEDIATE``.
+    Django's default, a shared in-memory database, fails a second concurrent writer at once
+    ("database table is locked"), which is not how the product behaves."""
+    database = django_settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.sqlite3" or database.get("TEST", {}).get("NAME"):
+        return
+    name = Path(database["NAME"])
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # pytest-django skips SQLite's suffix
+    suffix = f"_{worker}" if worker else ""
+    test_name = name.with_name(f"test_{name.stem}{suffix}{name.suffix}")
+    database.setdefault("TEST", {})["NAME"] = str(test_name)
+
+
 # --- jobs ---------------------------------------------------------------------------------
 
 
@@ -224,14 +243,21 @@ def signed_in() -> Any:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    on_postgresql = django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
     for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        # A test with a real worker process is a worker test, whether or not it says so
+        # (`-m "not worker"` must leave it out: the SQLite run has no Redis).
+        if "celery_worker" in fixtures and not item.get_closest_marker("worker"):
+            item.add_marker(pytest.mark.worker)
+        if not on_postgresql and item.get_closest_marker("postgres_only"):
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (see the test's comment)"))
         # Browser tests share one Chromium per process; keep them on one xdist worker.
         if item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.xdist_group("browser"))
         # A transactional test ends by emptying every table, which would also remove what
         # the migrations created (role groups and their permissions) for the tests after
         # it. Serialized rollback restores that data: make it the rule, not a per-test flag.
-        fixtures = getattr(item, "fixturenames", ())
         marker = item.get_closest_marker("django_db")
         if (
             "transactional_db" in fixtures

@@ -7,8 +7,8 @@ from django.conf import settings
 from django.test import Client
 
 from accounts.models import User
-from compliance.audit import verify_chain
-from compliance.models import AuditEntry
+from audit.log import verify_chain
+from audit.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from audit.models import AuditEntry
 from cases.models import Case, CaseStatus, Decision, DecisionState
-from compliance.models import AuditEntry
 from scoring.models import Block, CreditLine
 from tests.cases.conftest import MakeCase
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from cases.models import Case, CaseSource, Feedback, FeedbackStatus
+from cases.models import Case, CaseSource
+from intake.models import Feedback, FeedbackStatus
 from tests.conftest import sign_in
 from tests.factories.scoring import BlockFactory, CreditLineFactory, CustomerFactory
 

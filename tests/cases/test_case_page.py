@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from audit.models import AuditEntry
 from cases.models import CaseEventKind, CaseStatus, Note
 from cases.services import case_claim_next, case_event_record
-from compliance.models import AuditEntry
 from scoring.models import Assessment, AssessmentStatus, Scorecard
 from tests.factories.cases import CaseFactory
 from tests.factories.scoring import (

@@ -18,11 +18,11 @@ from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
 
 from accounts.models import User
-from cases import channels
-from cases.channels import ChannelPrincipal
-from cases.models import Channel, ChannelKey
-from compliance.models import AuditEntry
+from audit.models import AuditEntry
+from intake import channels
+from intake.models import Channel, ChannelKey
 from portal.errors import Conflict
+from portal.permissions import ChannelActor
 from tests.factories.cases import ChannelFactory, make_channel_key
 from tests.factories.scoring import CustomerFactory
 
@@ -132,10 +132,10 @@ def test_each_use_is_logged_without_personal_data(
     customer = CustomerFactory()
     key, plaintext = make_channel_key()
 
-    with caplog.at_level("INFO", logger="cases.channels"):
+    with caplog.at_level("INFO", logger="intake.channels"):
         _client(plaintext).post(SIGNALS, _signal_body(customer.external_id), format="json")
 
-    lines = [r.getMessage() for r in caplog.records if r.name == "cases.channels"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "intake.channels"]
     assert lines == [
         f"channel request channel={key.channel.code} key={key.prefix} method=POST path={SIGNALS}"
     ]
@@ -218,7 +218,7 @@ def test_a_partner_channel_key_may_not_send_signals(db: None) -> None:
 
 
 def test_a_channel_is_signed_in_but_holds_no_permissions(db: None) -> None:
-    principal = ChannelPrincipal(ChannelFactory(code="gateway"))
+    principal = ChannelActor(ChannelFactory(code="gateway"))
 
     assert principal.is_authenticated
     assert not principal.is_anonymous
@@ -247,7 +247,7 @@ def test_an_administrator_adds_a_channel_through_its_service(
     client.force_login(admin_user)
 
     response = client.post(
-        "/admin/cases/channel/add/",
+        "/admin/intake/channel/add/",
         {
             "code": "payments",
             "name": "Payments gateway",
@@ -269,7 +269,7 @@ def test_creating_a_key_in_the_admin_shows_it_once(client: Client, admin_user: U
     client.force_login(admin_user)
 
     response = client.post(
-        "/admin/cases/channelkey/add/", {"channel": channel.pk, "name": "production"}
+        "/admin/intake/channelkey/add/", {"channel": channel.pk, "name": "production"}
     )
 
     assert response.status_code == 200
@@ -283,7 +283,7 @@ def test_creating_a_key_in_the_admin_shows_it_once(client: Client, admin_user: U
     secret = plaintext.split(".")[1]
     # Nowhere else: not in a message cookie, not on the key's page afterwards.
     assert all(secret not in morsel.value for morsel in response.cookies.values())
-    later = client.get(f"/admin/cases/channelkey/{key.pk}/change/")
+    later = client.get(f"/admin/intake/channelkey/{key.pk}/change/")
     assert later.status_code == 200
     assert secret not in later.content.decode()
     assert AuditEntry.objects.filter(action="channel.key_created", actor=admin_user).count() == 1
@@ -294,7 +294,7 @@ def test_the_admin_revokes_keys_with_an_action(client: Client, admin_user: User)
     client.force_login(admin_user)
 
     response = client.post(
-        "/admin/cases/channelkey/",
+        "/admin/intake/channelkey/",
         {"action": "revoke_keys", "_selected_action": [key.pk]},
         follow=True,
     )
@@ -310,7 +310,7 @@ def test_keys_cannot_be_deleted_in_the_admin(client: Client, admin_user: User) -
     key, _plaintext = make_channel_key()
     client.force_login(admin_user)
 
-    response = client.post(f"/admin/cases/channelkey/{key.pk}/delete/", {"post": "yes"})
+    response = client.post(f"/admin/intake/channelkey/{key.pk}/delete/", {"post": "yes"})
 
     assert response.status_code in {302, 403}
     assert ChannelKey.objects.filter(pk=key.pk).exists()
@@ -362,7 +362,7 @@ def test_an_administrator_disabling_a_channel_shuts_out_its_keys(
     client.force_login(admin_user)
 
     response = client.post(
-        f"/admin/cases/channel/{channel.pk}/change/",
+        f"/admin/intake/channel/{channel.pk}/change/",
         {
             "name": "Gateway",
             "kind": "upstream",
@@ -387,10 +387,10 @@ def test_the_admin_pages_for_channels_and_keys_open(client: Client, admin_user: 
     client.force_login(admin_user)
 
     for url in (
-        "/admin/cases/channel/",
-        "/admin/cases/channel/add/",
-        f"/admin/cases/channel/{channel.pk}/change/",
-        "/admin/cases/channelkey/",
-        "/admin/cases/channelkey/add/",
+        "/admin/intake/channel/",
+        "/admin/intake/channel/add/",
+        f"/admin/intake/channel/{channel.pk}/change/",
+        "/admin/intake/channelkey/",
+        "/admin/intake/channelkey/add/",
     ):
         assert client.get(url).status_code == 200, url

@@ -7,12 +7,14 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.roles import Role
+from audit.models import AuditEntry
 from cases.models import Case, CaseCategory, CaseEventKind, CaseStatus
 from cases.services import case_claim_next
-from compliance.models import AuditEntry
 from portal.errors import Conflict
 from scoring.models import Customer
+from tests.backends import takes_branch
 from tests.factories.accounts import UserFactory
 from tests.factories.cases import CaseFactory
 
@@ -114,19 +116,9 @@ def test_32_officers_claiming_at_once_never_get_the_same_case(settings):
     assert AuditEntry.objects.filter(action="case.claimed").count() == n_cases
 
 
-@pytest.mark.django_db
-def test_a_claim_is_three_statements_and_writes_the_same_rows(
-    officer, django_assert_max_num_queries
-):
-    CaseFactory.create_batch(2)
-    case_claim_next(actor=officer)  # warm up: the officer's permissions are cached
-
-    # Officer lock; the claim with its history row and event; the audit append. (Plus the
-    # savepoint and its release: the test itself runs in a transaction.)
-    with django_assert_max_num_queries(3 + 2):
-        claimed = case_claim_next(actor=officer)
-
-    assert claimed is not None
+def _assert_the_claim_wrote_its_rows(claimed: Case, officer: User) -> None:
+    """The case, its history row, its timeline event and its audit entry, as the ORM writes
+    them: the fast path must write the very same rows."""
     claimed.refresh_from_db()
     version = claimed.history.latest()
     assert (version.history_type, version.history_change_reason) == ("~", "case.claimed")
@@ -141,6 +133,46 @@ def test_a_claim_is_three_statements_and_writes_the_same_rows(
     )
     entry = AuditEntry.objects.get(action="case.claimed", target_id=str(claimed.pk))
     assert entry.data == {"assignee": officer.pk, "priority": claimed.priority}
+
+
+# PostgreSQL only: the bound is the fast path's (one CTE statement for the claim); the
+# portable path sends one statement per row it writes, which the next test covers.
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+def test_a_claim_is_three_statements_and_writes_the_same_rows(
+    officer, django_assert_max_num_queries
+):
+    CaseFactory.create_batch(2)
+    case_claim_next(actor=officer)  # warm up: the officer's permissions are cached
+
+    # Officer lock; the claim with its history row and event; the audit append. (Plus the
+    # savepoint and its release: the test itself runs in a transaction.)
+    with django_assert_max_num_queries(3 + 2):
+        claimed = case_claim_next(actor=officer)
+
+    assert claimed is not None
+    _assert_the_claim_wrote_its_rows(claimed, officer)
+
+
+@pytest.mark.django_db
+def test_a_claim_takes_its_databases_path_and_writes_the_same_rows(officer):
+    CaseFactory.create_batch(2)
+
+    # PostgreSQL: the one-statement claim; elsewhere (SQLite, `make run`): the ORM's save.
+    with takes_branch(postgresql="FOR UPDATE SKIP LOCKED", portable='UPDATE "cases_case" SET'):
+        claimed = case_claim_next(actor=officer)
+
+    assert claimed is not None
+    assert (claimed.status, claimed.assignee_id, claimed.version) == (
+        CaseStatus.ASSIGNED,
+        officer.pk,
+        2,
+    )
+    _assert_the_claim_wrote_its_rows(claimed, officer)
+    second = case_claim_next(actor=officer)
+    assert second is not None
+    assert second.pk != claimed.pk
+    assert case_claim_next(actor=officer) is None
 
 
 @pytest.mark.django_db(transaction=True)

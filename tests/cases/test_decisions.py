@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
+from audit.models import AuditEntry
 from cases.decision_policy import (
     LIMIT_ABOVE_RECOMMENDATION,
     LIMIT_ABOVE_THRESHOLD,
@@ -18,7 +19,6 @@ from cases.decision_policy import (
 )
 from cases.decisions import decision_approve, decision_propose, decision_reject
 from cases.models import Case, CaseEvent, CaseEventKind, CaseStatus, Decision, DecisionState
-from compliance.models import AuditEntry
 from portal.errors import Conflict
 from scoring import services as scoring_services
 from scoring.models import Assessment, AssessmentStatus, Block, CreditLine

@@ -9,12 +9,12 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from audit.models import AuditEntry
 from cases.models import Case, CaseCategory, CaseEvent, CaseSource, Priority
 from cases.policy import detected_case
 from cases.services import cases_detect_unusable
 from cases.tasks import DETECTION_ACTOR
 from cases.tasks import cases_detect_unusable as detection_task
-from compliance.models import AuditEntry
 from scoring.models import CreditLineState, ReasonCode
 from tests.factories.scoring import BlockFactory, CreditLineFactory
 

@@ -14,8 +14,9 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cases.idempotency import idempotency_records_purge
-from cases.models import Case, Channel, IdempotencyRecord, Signal
+from cases.models import Case
+from intake.idempotency import idempotency_records_purge
+from intake.models import Channel, IdempotencyRecord, Signal
 from scoring.models import CreditLine
 from tests.factories.cases import ChannelFactory, make_channel_key
 from tests.factories.scoring import BlockFactory, CreditLineFactory
@@ -242,7 +243,7 @@ def _feedback(**overrides: Any) -> dict[str, Any]:
 
 
 def test_a_partner_resubmitting_feedback_with_its_key_creates_one(db: None) -> None:
-    from cases.models import Feedback
+    from intake.models import Feedback
 
     partner = _client(ChannelFactory(code="shop", kind=Channel.Kind.PARTNER))
     headers = {"Idempotency-Key": "fb-1"}

@@ -14,8 +14,8 @@ from django.test import Client
 from django.test.utils import override_settings
 from rest_framework.test import APIClient
 
-from cases import intake
-from cases.models import Channel, Feedback, FeedbackStatus
+from intake.feedback import services as intake
+from intake.models import Channel, Feedback, FeedbackStatus
 from portal.celery import app as celery_app
 from tests.factories.cases import ChannelFactory, make_channel_key
 from tests.factories.scoring import BlockFactory, CreditLineFactory, CustomerFactory

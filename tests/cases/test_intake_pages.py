@@ -14,9 +14,9 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from accounts.models import User
-from cases import intake
-from cases.intake_forms import new_form_token
-from cases.models import Feedback, FeedbackStatus
+from intake.feedback import services as intake
+from intake.feedback.forms import new_form_token
+from intake.models import Feedback, FeedbackStatus
 from tests.factories.cases import FeedbackFactory
 from tests.factories.scoring import BlockFactory, CreditLineFactory, CustomerFactory
 
@@ -391,7 +391,8 @@ def test_the_reference_is_unguessable_by_construction() -> None:
 def test_the_notice_states_the_retention_policy_in_force(
     client: Client, keep_days: int, enabled: bool, said: str
 ) -> None:
-    from compliance.models import RetentionPolicy, RetentionRecordType
+    from compliance.models import RetentionPolicy
+    from portal.pii.sources import RetentionRecordType
 
     RetentionPolicy.objects.filter(record_type=RetentionRecordType.FEEDBACK_TEXT).update(
         keep_days=keep_days, enabled=enabled

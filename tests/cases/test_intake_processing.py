@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from accounts.models import User
-from cases import intake
+from audit.models import AuditEntry
 from cases.models import (
     Case,
     CaseCategory,
@@ -22,13 +22,10 @@ from cases.models import (
     CaseEventKind,
     CaseSource,
     CaseStatus,
-    Feedback,
-    FeedbackKind,
-    FeedbackStatus,
     Priority,
-    TriageCloseReason,
 )
-from compliance.models import AuditEntry
+from intake.feedback import services as intake
+from intake.models import Feedback, FeedbackKind, FeedbackStatus, TriageCloseReason
 from portal.errors import Conflict
 from scoring.models import CreditLine, CreditLineState, Customer
 from tests.factories.scoring import BlockFactory, CreditLineFactory, CustomerFactory
@@ -243,7 +240,7 @@ def test_feedback_joins_the_case_nightly_detection_opened(
     submit: Submit, stuck_customer: Customer
 ) -> None:
     from cases import services
-    from compliance.audit import SystemActor
+    from portal.permissions import SystemActor
 
     services.cases_detect_unusable(actor=SystemActor("test"))
     detected = Case.objects.get()
@@ -388,7 +385,7 @@ def test_feedback_whose_processing_keeps_crashing_goes_to_triage_once_its_attemp
     sent: list[int] = []
     monkeypatch.setattr(intake, "feedback_enqueue", lambda *, feedback_id: sent.append(feedback_id))
 
-    with caplog.at_level("WARNING", logger="cases.intake"):
+    with caplog.at_level("WARNING", logger="intake.feedback.services"):
         assert intake.feedback_sweep() == []
 
     assert sent == []  # not sent again: every attempt was used
@@ -539,7 +536,7 @@ def test_the_status_lookup_answers_a_wrong_phone_exactly_as_an_unknown_reference
 
 
 def test_the_beat_task_sweeps_feedback_and_signals(stuck_customer: Customer) -> None:
-    from cases.tasks import intake_sweep
+    from intake.tasks import intake_sweep
 
     feedback = Feedback.objects.create(
         reference=intake.new_reference(),

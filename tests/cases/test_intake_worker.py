@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from cases import intake
-from cases.models import Case, CaseEvent, CaseEventKind, Feedback, FeedbackStatus
-from compliance.models import AuditEntry
+from audit.models import AuditEntry
+from cases.models import Case, CaseEvent, CaseEventKind
+from intake.feedback import services as intake
+from intake.models import Feedback, FeedbackStatus
 from tests.conftest import WorkerProcess
 from tests.factories.scoring import BlockFactory, CreditLineFactory, CustomerFactory
 from tests.scoring.test_worker_jobs import _idle, _queue_length, no_worker, wait_until
@@ -91,7 +92,7 @@ def test_with_the_worker_stopped_50_submissions_are_stored_and_processed_once_it
 def test_messages_delivered_twice_process_each_feedback_once(
     no_worker: Callable[..., WorkerProcess], settings: Any
 ) -> None:
-    from cases.tasks import feedback_process
+    from intake.tasks import feedback_process
 
     customer = CustomerFactory(name="重复", phone="13910009999")
     line = CreditLineFactory(customer=customer, usable_limit=Decimal("0.00"))

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
+from audit.models import AuditEntry
 from cases.decisions import decision_propose, decision_reject
 from cases.models import Case, Notification, NotificationKind
 from cases.notifications import (
@@ -19,7 +20,6 @@ from cases.notifications import (
     notifications_mark_all_read,
 )
 from cases.tasks import cases_sla_sweep as sla_task
-from compliance.models import AuditEntry
 from tests.cases.conftest import MakeCase
 from tests.factories.accounts import UserFactory
 from tests.factories.cases import CaseFactory

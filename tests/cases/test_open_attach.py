@@ -7,10 +7,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from audit.models import AuditEntry
 from cases.models import Case, CaseCategory, CaseEventKind, CaseSource, CaseStatus, Priority
 from cases.services import case_open_or_attach
-from compliance.audit import SystemActor
-from compliance.models import AuditEntry
+from portal.permissions import SystemActor
 from tests.factories.scoring import CreditLineFactory, CustomerFactory
 
 DETECTION = SystemActor("cases.detection")

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from cases.forms import PHONE_SEARCH_MAX_AGE
 from cases.models import Case, CaseStatus
-from compliance.crypto import encrypt, keyed_hash
+from portal.pii.crypto import encrypt, keyed_hash
 from tests.factories.cases import CaseFactory
 from tests.factories.scoring import CreditLineFactory, CustomerFactory
 

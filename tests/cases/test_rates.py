@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import User
 from cases.models import Decision, DecisionState
 from cases.selectors import decision_rates
+from portal.dates import year_range_message
 from tests.factories.cases import CaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -147,3 +148,40 @@ def test_bad_filters_are_a_form_error_not_a_crash(client: Any, auditor: User) ->
     assert response.status_code == 400
     assert "The end date must not be before the start date." in response.text
     assert client.get(reverse("cases:rates"), {"since": "not a date"}).status_code == 400
+
+
+@pytest.mark.parametrize("field", ["since", "until"])
+@pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01", "1899-12-31", "3000-01-01"])
+def test_a_date_outside_the_portals_years_is_a_form_error_on_the_page(
+    client: Any, auditor: User, field: str, value: str
+) -> None:
+    client.force_login(auditor)
+
+    response = client.get(reverse("cases:rates"), {field: value})
+
+    assert response.status_code == 400
+    assert response.context["form"].errors == {field: [year_range_message()]}
+    assert 'data-testid="rates-filters"' in response.text
+    assert "Give a date between the years 1900 and 2999." in response.text
+    assert response.context["rates"] is None
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"since": "1900-01-01", "until": "2999-12-31"},
+        {"until": "1900-01-01"},  # the default window starts twelve weeks before
+        {"since": "2999-12-31"},
+    ],
+    ids=str,
+)
+def test_the_first_and_last_days_of_the_portals_years_are_accepted(
+    client: Any, auditor: User, query: dict[str, str]
+) -> None:
+    client.force_login(auditor)
+
+    response = client.get(reverse("cases:rates"), query)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {}
+    assert response.context["rates"].total.decisions == 0

@@ -6,10 +6,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from audit.models import AuditEntry
 from cases.models import CaseEventKind, CaseStatus
 from cases.services import case_claim_next, case_reassign, cases_release_stale
 from cases.tasks import cases_release_stale as release_task
-from compliance.models import AuditEntry
 from portal.errors import Conflict
 from tests.factories.cases import CaseFactory
 

@@ -10,8 +10,9 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
-from cases.models import Feedback, FeedbackStatus
-from compliance.models import AuditEntry, DataSubjectRequest
+from audit.models import AuditEntry
+from compliance.models import DataSubjectRequest
+from intake.models import Feedback, FeedbackStatus
 from tests.factories.scoring import CreditLineFactory
 
 pytestmark = pytest.mark.django_db

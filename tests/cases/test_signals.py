@@ -12,19 +12,10 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cases import signals
-from cases.models import (
-    Case,
-    CaseCategory,
-    CaseEvent,
-    CaseEventKind,
-    CaseSource,
-    Channel,
-    Priority,
-    Signal,
-    SignalStatus,
-)
-from compliance.models import AuditEntry
+from audit.models import AuditEntry
+from cases.models import Case, CaseCategory, CaseEvent, CaseEventKind, CaseSource, Priority
+from intake.models import Channel, Signal, SignalStatus
+from intake.upstream import services as signals
 from portal.celery import app as celery_app
 from scoring.models import CreditLine, Customer
 from tests.factories.cases import ChannelFactory, make_channel_key

@@ -14,12 +14,13 @@ from django.utils import timezone, translation
 
 from accounts.models import User
 from accounts.roles import Role
+from audit.log import save_with_history
 from cases.models import Case, CaseEventKind, Priority
 from cases.selectors import _changes, _history_part, case_timeline
 from cases.services import case_reassign
 from cases.tasks import cases_sla_sweep as sla_task
 from compliance import history
-from compliance.audit import SystemActor, save_with_history
+from portal.permissions import SystemActor
 from scoring.models import Customer
 from tests.cases.conftest import MakeCase
 from tests.factories.accounts import UserFactory

@@ -12,10 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from audit.log import save_with_history
 from cases.decisions import decision_propose
 from cases.models import Case, CaseEventKind, CaseStatus
 from cases.selectors import HISTORY_KIND, _changes, _history_part, case_timeline
-from compliance.audit import SystemActor, save_with_history
+from portal.permissions import SystemActor
 from scoring.models import Block, CreditLine, Customer
 from scoring.services import block_lift
 from tests.cases.conftest import MakeCase

@@ -26,7 +26,7 @@ from compliance.access_log import (
     export_table,
     unusual_volume,
 )
-from compliance.models import AccessSource, PersonalDataAccess
+from scoring.customers_access import AccessSource, PersonalDataAccess
 from scoring.models import Customer
 from tests.factories.accounts import UserFactory
 from tests.factories.scoring import CustomerFactory

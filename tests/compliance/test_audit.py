@@ -13,17 +13,19 @@ import pytest
 from django.db import transaction
 
 from accounts.models import User
-from compliance.audit import (
+from audit.log import (
     GENESIS_HASH,
     REASON_ALTERED,
     REASON_ANCHOR_MISSING,
     REASON_BROKEN_LINK,
-    SystemActor,
+    _canonical_pieces,
     audit_record,
     verify_chain,
 )
-from compliance.models import AuditEntry, ChainVerification
+from audit.models import AuditEntry, ChainVerification
 from compliance.services import audit_chain_verify
+from portal.permissions import SystemActor
+from tests.backends import ON_POSTGRESQL, takes_branch
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +89,74 @@ def test_the_hash_is_sha256_over_the_documented_canonical_encoding(officer: User
         ensure_ascii=False,
     )
     assert entry.hash == hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _documented_hash(entry: AuditEntry) -> str:
+    """The hash as the audit module's docstring defines it, computed here from scratch."""
+    canonical = json.dumps(
+        {
+            "prev_hash": entry.prev_hash,
+            "created_at": entry.created_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+            "actor_id": entry.actor_id,
+            "actor_label": entry.actor_label,
+            "action": entry.action,
+            "target_type": entry.target_type,
+            "target_id": entry.target_id,
+            "data": entry.data,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _postgresql_hash(entry: AuditEntry) -> str:
+    """The hash as ``_append_postgresql`` has the server compute it: SHA-256 over the
+    canonical pieces spliced around the time (``to_char`` in UTC) and the previous hash."""
+    one, two, three = _canonical_pieces(
+        actor_id=entry.actor_id,
+        actor_label=entry.actor_label,
+        action=entry.action,
+        target_type=entry.target_type,
+        target_id=entry.target_id,
+        data=entry.data,
+    )
+    at = entry.created_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "+00:00"
+    return hashlib.sha256((one + at + two + entry.prev_hash + three).encode("utf-8")).hexdigest()
+
+
+def test_the_chain_either_path_builds_verifies_with_the_same_canonical_hashes(
+    officer: User,
+) -> None:
+    payloads: list[tuple[Any, tuple[str, str] | None, dict[str, Any]]] = [
+        (officer, ("cases.case", "42"), {"b": 1, "a": "张*", "nested": {"z": [1, "二"], "y": None}}),
+        (SystemActor("nightly"), None, {}),
+        (officer, ("scoring.creditline", "9"), {"limit": Decimal("12000.50"), "ok": True}),
+        (officer, ("test.thing", "é"), {"text": 'quote " back\\slash\nline\ttab 😀'}),
+        (SystemActor("bulk"), ("scoring.bulkjob", "7"), {"big": 10**20, "neg": -3, "list": []}),
+        (officer, ("test.thing", "1"), {"at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)}),
+    ]
+    table = AuditEntry._meta.db_table
+    # PostgreSQL: the one-round-trip append under the advisory lock; elsewhere (SQLite,
+    # `make run`): the ORM's INSERT, which names its columns quoted.
+    with takes_branch(postgresql="pg_advisory_xact_lock", portable=f'INSERT INTO "{table}" ("'):
+        written = [
+            audit_record(actor=actor, action="test.canonical", target=target, data=data)
+            for actor, target, data in payloads
+        ]
+
+    stored = list(AuditEntry.objects.order_by("id"))
+    assert [e.pk for e in stored] == [e.pk for e in written]
+    previous = GENESIS_HASH
+    for entry, returned in zip(stored, written, strict=True):
+        assert entry.hash == returned.hash
+        assert entry.prev_hash == previous
+        assert entry.hash == _documented_hash(entry) == _postgresql_hash(entry)
+        previous = entry.hash
+    report = verify_chain(batch_size=4)
+    assert (report.ok, report.entries_checked) == (True, len(payloads))
+    assert (report.last_id, report.last_hash) == (stored[-1].pk, stored[-1].hash)
 
 
 def test_decimals_dates_uuids_nested_data_and_unicode_hash_the_same_after_a_round_trip(
@@ -209,8 +279,9 @@ def test_verify_chain_on_an_empty_log_is_ok_with_nothing_checked() -> None:
 def test_verify_chain_names_the_first_altered_entry(officer: User, tamper: Any) -> None:
     entries = _write(10, officer)
     victim = entries[6]
+    cast = "::jsonb" if ON_POSTGRESQL else ""  # SQLite keeps JSON as text
     tamper(
-        "UPDATE compliance_auditentry SET data = %s::jsonb WHERE id = %s",
+        f"UPDATE compliance_auditentry SET data = %s{cast} WHERE id = %s",
         ['{"n": 600}', victim.id],
     )
 
@@ -296,7 +367,11 @@ def test_only_a_holder_of_the_verify_permission_can_verify(officer: User) -> Non
 
 
 def _in_transaction() -> bool:
+    """Whether the database (not Django's bookkeeping) has a transaction open."""
     from django.db import connection
+
+    if not ON_POSTGRESQL:
+        return bool(connection.connection.in_transaction)  # sqlite3's own flag
     from psycopg.pq import TransactionStatus
 
     return connection.connection.info.transaction_status != TransactionStatus.IDLE
@@ -309,7 +384,9 @@ def test_commit_true_ends_the_callers_transaction_with_the_append(officer: User)
         AuditEntry.objects.count()  # the transaction has begun on the server
         transaction.on_commit(lambda: hooks.append("ran"))
         entry = audit_record(actor=officer, action="test.closing", target=None, commit=True)
-        assert not _in_transaction()  # committed by the append's own round trip
+        # PostgreSQL: committed by the append's own round trip. Elsewhere the flag changes
+        # nothing: the block's exit commits.
+        assert _in_transaction() is not ON_POSTGRESQL
     assert hooks == ["ran"]  # the block's exit still runs on_commit hooks
     assert AuditEntry.objects.filter(pk=entry.pk, hash=entry.hash).exists()
     assert verify_chain().ok
@@ -346,8 +423,8 @@ def test_a_failed_append_with_commit_true_rolls_the_callers_change_back(officer:
         cursor.execute(
             "INSERT INTO compliance_auditentry (id, created_at, actor_label, action,"
             " target_type, target_id, data, prev_hash, hash)"
-            " VALUES (-1, now(), 'x', 'test.fork', '', '', '{}', %s, %s)",
-            [last.hash, "f" * 64],
+            " VALUES (-1, %s, 'x', 'test.fork', '', '', '{}', %s, %s)",
+            [last.created_at, last.hash, "f" * 64],
         )
 
     def change_and_append() -> None:

@@ -26,18 +26,18 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from audit.models import AuditEntry
 from cases.models import (
     Case,
     Decision,
     DecisionKind,
     DecisionReason,
-    Feedback,
-    FeedbackStatus,
     Notification,
     NotificationKind,
 )
 from cases.services import note_add
-from compliance.models import AuditEntry, DataSubjectRequest, ExportRecord, LegalHold
+from compliance.models import DataSubjectRequest, ExportRecord, LegalHold
+from intake.models import Feedback, FeedbackStatus
 from scoring.models import BulkJob, BulkJobStatus, Scorecard
 from tests.cases.conftest import make_case
 from tests.factories.scoring import make_assessment

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from accounts.models import User
+from audit.log import save_with_history
+from audit.models import ChainVerification
 from cases.decisions import decision_propose
-from compliance.audit import save_with_history
-from compliance.models import ChainVerification, ExportRecord
+from compliance.models import ExportRecord
 from scoring.models import Block
 from tests.cases.conftest import make_case
 from tests.conftest import sign_in

@@ -9,8 +9,8 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
-from compliance.audit import audit_record
-from compliance.models import AuditEntry, ChainVerification
+from audit.log import audit_record
+from audit.models import AuditEntry, ChainVerification
 
 pytestmark = pytest.mark.django_db
 

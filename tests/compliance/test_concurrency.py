@@ -7,8 +7,9 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from compliance.audit import SystemActor, audit_record, verify_chain
-from compliance.models import GENESIS_HASH, AuditEntry
+from audit.log import audit_record, verify_chain
+from audit.models import GENESIS_HASH, AuditEntry
+from portal.permissions import SystemActor
 
 WRITERS = 16
 ENTRIES_EACH = 25

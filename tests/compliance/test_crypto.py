@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 
-from compliance.crypto import DecryptionError, decrypt, encrypt, keyed_hash, rotate
+from portal.pii.crypto import DecryptionError, decrypt, encrypt, keyed_hash, rotate
 
 
 def _new_key() -> str:

@@ -16,6 +16,8 @@ from django.db import connection, models
 from django.utils import timezone
 
 from accounts.models import User
+from audit.log import verify_chain
+from audit.models import AuditEntry
 from cases.models import (
     Case,
     CaseCategory,
@@ -24,23 +26,21 @@ from cases.models import (
     DecisionKind,
     DecisionReason,
     DecisionState,
-    Feedback,
-    FeedbackKind,
-    FeedbackStatus,
     Note,
 )
 from cases.services import case_open_or_attach
-from compliance.audit import SystemActor, verify_chain
-from compliance.crypto import DecryptionError, decrypt, keyed_hash
 from compliance.erasure import (
     customer_erase,
     legal_hold_place,
     legal_hold_release,
     pseudonym_for,
 )
-from compliance.models import AuditEntry, DataSubjectRequest, LegalHold, RequestKind
+from compliance.models import DataSubjectRequest, LegalHold, RequestKind
 from compliance.privacy import privacy_request_create, privacy_request_fulfil
+from intake.models import Feedback, FeedbackKind, FeedbackStatus
 from portal.errors import Conflict
+from portal.permissions import SystemActor
+from portal.pii.crypto import DecryptionError, decrypt, keyed_hash
 from scoring.models import Assessment, Block, BlockSource, Customer
 from tests.factories.scoring import CreditLineFactory, CustomerFactory, make_assessment
 
@@ -85,7 +85,7 @@ def personal_leaks(values: list[str], hashes: list[str]) -> list[str]:
         for column in _text_columns(model):
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f'SELECT "{column}"::text FROM "{table}" WHERE "{column}" IS NOT NULL'
+                    f'SELECT CAST("{column}" AS TEXT) FROM "{table}" WHERE "{column}" IS NOT NULL'
                 )
                 rows = [row[0] for row in cursor.fetchall()]
             for raw in rows:

@@ -23,11 +23,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from compliance.audit import SystemActor, audit_record, entry_hash, verify_chain
+from audit.log import audit_record, entry_hash, verify_chain
+from audit.models import GENESIS_HASH, AuditEntry
 from compliance.export_table import ExportTable
 from compliance.exports import ExportWriter, export_start, manifest_verify
-from compliance.models import GENESIS_HASH, AuditEntry, ExportRecord
+from compliance.models import ExportRecord
 from compliance.selectors import AUDIT_EXPORT_COLUMNS
+from portal.permissions import SystemActor
 
 pytestmark = pytest.mark.django_db
 
@@ -638,7 +640,7 @@ def test_streaming_twenty_thousand_rows_keeps_memory_flat(auditor: User) -> None
 def test_a_customers_history_exports_masked_signed_and_verifiable(
     auditor: User, officer: User
 ) -> None:
-    from compliance.audit import save_with_history
+    from audit.log import save_with_history
     from tests.factories.scoring import CustomerFactory
 
     person = CustomerFactory(name="张三丰", phone="13812345678", city="上海")
@@ -672,7 +674,7 @@ def test_a_history_export_without_its_record_is_a_400(auditor: User) -> None:
 
 
 def test_the_access_log_exports_field_names_never_values(auditor: User, officer: User) -> None:
-    from compliance.models import AccessSource, PersonalDataAccess
+    from scoring.customers_access import AccessSource, PersonalDataAccess
     from tests.factories.scoring import CustomerFactory
 
     person = CustomerFactory(name="王小明", phone="13812345678", external_id="CUST-0001")
@@ -703,7 +705,7 @@ def test_the_access_log_exports_field_names_never_values(auditor: User, officer:
 def test_the_export_started_entry_names_the_filters_used_but_never_their_values(
     auditor: User, officer: User
 ) -> None:
-    from compliance.models import AccessSource, PersonalDataAccess
+    from scoring.customers_access import AccessSource, PersonalDataAccess
     from tests.factories.scoring import CustomerFactory
 
     person = CustomerFactory(external_id="CUST-0042")

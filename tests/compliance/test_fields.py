@@ -10,8 +10,8 @@ from django.core.exceptions import FieldError
 from django.db import connection, models
 from django.test.utils import isolate_apps
 
-from compliance.crypto import decrypt
-from compliance.fields import EncryptedTextField
+from portal.pii.crypto import decrypt
+from portal.pii.fields import EncryptedTextField
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def test_a_lookup_on_an_encrypted_field_is_refused_with_a_clear_error(
 def test_the_field_deconstructs_for_migrations() -> None:
     field = EncryptedTextField(null=True, blank=True)
     _name, path, args, kwargs = field.deconstruct()
-    assert path == "compliance.fields.EncryptedTextField"
+    assert path == "portal.pii.fields.EncryptedTextField"
     assert kwargs == {"null": True, "blank": True}
     rebuilt = EncryptedTextField(*args, **kwargs)
     assert rebuilt.null

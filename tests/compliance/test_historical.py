@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from simple_history.models import registered_models
 
-from compliance.historical import ReusedHistoryManager
+from audit.historical import ReusedHistoryManager
 from tests.factories.scoring import CustomerFactory
 
 

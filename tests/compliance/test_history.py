@@ -16,12 +16,14 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from audit.log import audit_record, change_reason, save_with_history
+from audit.models import AuditEntry, ChainVerification
 from cases.decisions import decision_propose
-from cases.models import Case, Feedback
+from cases.models import Case
 from cases.services import note_add
 from compliance import history
-from compliance.audit import SystemActor, audit_record, change_reason, save_with_history
-from compliance.models import AuditEntry, ChainVerification
+from intake.models import Feedback
+from portal.permissions import SystemActor
 from scoring.models import Block, Customer
 from tests.cases.conftest import make_case
 from tests.factories.scoring import BlockFactory, CustomerFactory

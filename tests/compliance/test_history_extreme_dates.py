@@ -12,8 +12,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from audit.log import save_with_history
 from compliance import history
-from compliance.audit import save_with_history
 from scoring.models import Customer
 from tests.factories.scoring import CustomerFactory
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from compliance.masking import mask, mask_id_number, mask_name, mask_phone
+from portal.pii.masking import mask, mask_id_number, mask_name, mask_phone
 
 
 @pytest.mark.parametrize(

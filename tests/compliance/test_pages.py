@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from compliance.audit import SystemActor, audit_record
-from compliance.models import AuditEntry, ChainVerification
+from audit.log import audit_record
+from audit.models import AuditEntry, ChainVerification
+from portal.permissions import SystemActor
 
 pytestmark = pytest.mark.django_db
 

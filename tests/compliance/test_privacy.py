@@ -13,15 +13,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from accounts.models import User
-from cases.models import Case, CaseCategory, CaseEvent, CaseSource, Feedback, FeedbackKind
-from compliance.models import (
-    AccessSource,
-    AuditEntry,
-    DataSubjectRequest,
-    PersonalDataAccess,
-    RequestKind,
-    RequestStatus,
-)
+from audit.models import AuditEntry
+from cases.models import Case, CaseCategory, CaseEvent, CaseSource
+from compliance.models import DataSubjectRequest, RequestKind, RequestStatus
 from compliance.privacy import (
     privacy_request_create,
     privacy_request_export,
@@ -29,8 +23,10 @@ from compliance.privacy import (
     privacy_request_refuse,
     request_deadline_state,
 )
+from intake.models import Feedback, FeedbackKind
 from portal.errors import Conflict
 from scoring import jobs
+from scoring.customers_access import AccessSource, PersonalDataAccess
 from scoring.models import Assessment, AssessmentStatus, AssessmentTrigger, Customer
 from tests.factories.scoring import (
     BlockFactory,
@@ -460,45 +456,3 @@ def test_auditors_may_not_fulfil_or_refuse(
         privacy_request_refuse(actor=auditor, request_id=request.pk, reason="x", version=1)
     customer.refresh_from_db()
     assert customer.consent_withdrawn_at is None
-
-
-# --- layering -----------------------------------------------------------------------------------
-
-PRIVACY_MODULES = [
-    "personal_data",
-    "privacy",
-    "erasure",
-    "retention",
-    "privacy_forms",
-    "privacy_views",
-    "privacy_api",
-]
-
-
-@pytest.mark.parametrize("module", PRIVACY_MODULES)
-def test_the_privacy_modules_never_import_scoring_or_cases_at_module_level(module: str) -> None:
-    import ast
-    from pathlib import Path
-
-    import compliance
-
-    tree = ast.parse((Path(compliance.__file__).parent / f"{module}.py").read_text())
-    imported = set()
-    for node in tree.body:  # module level only; imports inside functions are late by design
-        if isinstance(node, ast.Import):
-            imported |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module.split(".")[0])
-        elif isinstance(node, ast.If):  # TYPE_CHECKING blocks
-            for inner in ast.walk(node):
-                if isinstance(inner, ast.ImportFrom) and inner.module:
-                    imported.add(inner.module.split(".")[0])
-
-    assert not imported & {"scoring", "cases"}
-
-
-def test_each_record_owner_is_found_once_in_the_personal_data_registry() -> None:
-    from compliance.personal_data import case_records, customer_records
-
-    assert type(customer_records()).__module__ == "scoring.personal_data"
-    assert type(case_records()).__module__ == "cases.personal_data"

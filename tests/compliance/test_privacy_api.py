@@ -7,7 +7,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from compliance.models import AuditEntry, DataSubjectRequest, PersonalDataAccess
+from audit.models import AuditEntry
+from compliance.models import DataSubjectRequest
+from scoring.customers_access import PersonalDataAccess
 from scoring.models import Customer
 from tests.factories.scoring import CustomerFactory
 

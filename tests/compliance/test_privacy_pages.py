@@ -12,17 +12,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from audit.models import AuditEntry
 from compliance.models import (
-    AuditEntry,
     DataSubjectRequest,
     LegalHold,
-    PersonalDataAccess,
     RequestKind,
     RequestStatus,
     RetentionPolicy,
     RetentionRun,
 )
 from compliance.privacy import privacy_request_create
+from scoring.customers_access import PersonalDataAccess
 from scoring.models import Customer
 from tests.factories.scoring import CreditLineFactory, CustomerFactory, make_assessment
 

@@ -13,19 +13,16 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import User
-from cases.models import Case, CaseStatus, Feedback, FeedbackKind, FeedbackStatus, Note
+from audit.models import AuditEntry
+from cases.models import Case, CaseStatus, Note
 from cases.personal_data import NOTE_PLACEHOLDER
-from compliance.audit import SystemActor
 from compliance.erasure import legal_hold_place
-from compliance.models import (
-    AccessSource,
-    AuditEntry,
-    PersonalDataAccess,
-    RetentionPolicy,
-    RetentionRun,
-)
+from compliance.models import RetentionPolicy, RetentionRun
 from compliance.retention import retention_policy_update, retention_run
 from compliance.tasks import retention_run_scheduled
+from intake.models import Feedback, FeedbackKind, FeedbackStatus
+from portal.permissions import SystemActor
+from scoring.customers_access import AccessSource, PersonalDataAccess
 from scoring.models import CreditLine, CreditLineState, Customer
 from tests.factories.cases import CaseFactory
 from tests.factories.scoring import CreditLineFactory, CustomerFactory

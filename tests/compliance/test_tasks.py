@@ -6,9 +6,10 @@ import time
 
 from django.conf import settings
 
-from compliance.audit import SystemActor, audit_record
-from compliance.models import AuditEntry, ChainVerification
+from audit.log import audit_record
+from audit.models import AuditEntry, ChainVerification
 from compliance.tasks import audit_chain_verify_scheduled
+from portal.permissions import SystemActor
 
 
 def test_the_nightly_verification_is_scheduled_on_beat() -> None:

@@ -7,18 +7,8 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from cases.models import (
-    Case,
-    CaseCategory,
-    CaseSource,
-    CaseStatus,
-    Channel,
-    ChannelKey,
-    Feedback,
-    FeedbackKind,
-    FeedbackStatus,
-    Priority,
-)
+from cases.models import Case, CaseCategory, CaseSource, CaseStatus, Priority
+from intake.models import Channel, ChannelKey, Feedback, FeedbackKind, FeedbackStatus
 from tests.factories.scoring import CreditLineFactory
 
 
@@ -64,7 +54,7 @@ def make_channel_key(channel: Channel | None = None, **fields: object) -> tuple[
 
 class FeedbackFactory(factory.django.DjangoModelFactory):
     """Feedback from the public form, with consent, waiting to be processed. Tests of the
-    intake use ``cases.intake.feedback_submit``; this writes the row directly."""
+    intake use ``intake.feedback.services.feedback_submit``; this writes the row directly."""
 
     class Meta:
         model = Feedback

@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from cases.models import Feedback, FeedbackStatus
+from intake.models import Feedback, FeedbackStatus
 from portal.celery import close_connections_after_failure, close_unusable_connections
 from tests.conftest import WorkerProcess
 from tests.scoring.test_worker_jobs import no_worker, wait_until

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from compliance.models import AuditEntry
+from audit.models import AuditEntry
 from scoring import jobs, services
 from scoring.models import (
     AssessmentTrigger,

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from compliance.models import AuditEntry
+from audit.models import AuditEntry
 from portal.errors import Conflict
 from scoring import jobs, tasks
 from scoring.models import (
@@ -31,6 +31,7 @@ from scoring.models import (
     ReasonCode,
     Scorecard,
 )
+from tests.backends import takes_branch
 from tests.factories.scoring import BlockFactory, CreditLineFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -223,6 +224,10 @@ def test_a_bulk_job_scores_every_matching_customer_in_chunks_with_history_and_au
     ]
 
 
+# PostgreSQL only: the bound is the COPY path's; SQLite's bulk_create splits the rows into
+# INSERTs of at most 999 parameters, so there the count grows with the chunk (the next test
+# covers that path's rows).
+@pytest.mark.postgres_only
 def test_a_chunk_reads_features_and_writes_in_a_bounded_number_of_queries(
     supervisor: User,
     collected_chunks: list[tuple[Any, ...]],
@@ -240,6 +245,55 @@ def test_a_chunk_reads_features_and_writes_in_a_bounded_number_of_queries(
 
     assert report.written == 500
     assert report.finished
+
+
+def test_a_chunk_writes_its_assessments_and_history_rows_through_its_databases_path(
+    supervisor: User,
+    collected_chunks: list[tuple[Any, ...]],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    customer_ids = seed_customers(120)
+    _start(supervisor, django_capture_on_commit_callbacks)
+    ((job_id, ids),) = collected_chunks
+    Customer.objects.filter(pk=customer_ids[5]).update(consent_withdrawn_at=timezone.now())
+
+    # PostgreSQL: ids from the sequence, rows by COPY; elsewhere (SQLite, `make run`):
+    # bulk_create and bulk_history_create.
+    table = Assessment._meta.db_table
+    with takes_branch(postgresql="pg_get_serial_sequence", portable=f'INSERT INTO "{table}" ('):
+        report = jobs.bulk_job_run_chunk(job_id=job_id, customer_ids=ids)
+
+    assert (report.written, report.failed, report.finished) == (120, 1, True)
+    live = {a.pk: a for a in Assessment.objects.filter(bulk_job_id=job_id)}
+    assert sorted(a.customer_id for a in live.values()) == sorted(customer_ids)
+    (failed,) = [a for a in live.values() if a.status == AssessmentStatus.FAILED]
+    assert failed.customer_id == customer_ids[5]
+    assert "consent" in failed.error
+    for assessment in live.values():
+        if assessment.status == AssessmentStatus.SUCCEEDED:
+            assert sum(c["points"] for c in assessment.contributions) == assessment.score
+            assert assessment.features["consent_active"] is True
+    history = list(Assessment.history.filter(bulk_job_id=job_id))
+    assert sorted(h.id for h in history) == sorted(live)  # one "+" row per assessment
+    reason = f"assessment.bulk by system:bulk_chunk_run: job {job_id}"
+    for row in history:
+        assessment = live[row.id]
+        assert (row.history_type, row.history_user_id, row.history_change_reason) == (
+            "+",
+            None,
+            reason,
+        )
+        assert row.history_date == assessment.finished_at
+        for field in Assessment._meta.concrete_fields:
+            assert getattr(row, field.attname) == getattr(assessment, field.attname), field.name
+    # The ids the chunk took are spent: the next assessment written gets a new one.
+    later = Assessment.objects.create(
+        customer_id=customer_ids[0],
+        scorecard_id=failed.scorecard_id,
+        trigger=AssessmentTrigger.OFFICER,
+        queued_at=timezone.now(),
+    )
+    assert later.pk > max(live)
 
 
 def test_a_filter_matching_nobody_finishes_at_once(

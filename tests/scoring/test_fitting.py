@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
-from compliance.models import AuditEntry
+from audit.models import AuditEntry
 from scoring.engine import compile_scorecard, score, validate_scorecard
 from scoring.models import Scorecard, ScorecardSource, ScorecardStatus
 

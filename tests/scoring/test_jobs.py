@@ -12,8 +12,8 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from accounts.models import User
-from compliance.audit import SystemActor
-from compliance.models import AuditEntry
+from audit.models import AuditEntry
+from portal.permissions import SystemActor
 from scoring import engine, jobs
 from scoring.models import (
     Assessment,

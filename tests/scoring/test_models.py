@@ -10,7 +10,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from compliance.crypto import keyed_hash
+from portal.pii.crypto import keyed_hash
 from scoring.models import (
     REASON_DESCRIPTIONS,
     Block,

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import User
-from compliance.models import AuditEntry
+from audit.models import AuditEntry
 from scoring import selectors
 from scoring.models import CreditLine, CreditLineState, ReasonCode
 from tests.factories.scoring import BlockFactory, CreditLineFactory, CustomerFactory

@@ -20,9 +20,10 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from audit.models import AuditEntry
 from cases.models import Case
 from compliance import access_log
-from compliance.models import AccessSource, AuditEntry, PersonalDataAccess
+from scoring.customers_access import AccessSource, PersonalDataAccess
 from scoring.models import Customer
 from scoring.reveal import customer_reveal, customer_reveal_with_access
 from tests.factories.cases import CaseFactory

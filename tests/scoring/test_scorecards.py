@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, ProgrammingError, connection, transaction
 from django.urls import reverse
 
-from compliance.models import AuditEntry
+from audit.models import AuditEntry
 from portal.errors import Conflict
 from scoring import services
 from scoring.models import CustomerFeatures, Scorecard, ScorecardStatus

@@ -9,9 +9,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import User
-from compliance.audit import SystemActor
-from compliance.models import AuditEntry
+from audit.models import AuditEntry
 from portal.errors import Conflict
+from portal.permissions import SystemActor
 from scoring.models import Block, BlockSource, CreditLineState, Customer, ReasonCode
 from scoring.services import (
     block_lift,

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from compliance.models import AuditEntry
+from audit.models import AuditEntry
 from scoring.services import credit_line_set_usable_limit
 from tests.factories.scoring import CreditLineFactory
 

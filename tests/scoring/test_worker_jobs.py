@@ -20,8 +20,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from compliance.audit import AUDIT_CHAIN_LOCK_ID
-from compliance.models import AuditEntry
+from audit.log import AUDIT_CHAIN_LOCK_ID
+from audit.models import AuditEntry
 from portal.celery import app as celery_app
 from scoring import jobs
 from scoring.models import Assessment, AssessmentStatus, BulkJob, BulkJobStatus

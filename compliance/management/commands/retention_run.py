@@ -8,8 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from compliance.audit import SystemActor
 from compliance.retention import retention_run
+from portal.permissions import SystemActor
 
 
 class Command(BaseCommand):

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from compliance.audit import SystemActor
+from portal.permissions import SystemActor
 from scoring.fitting import DEFAULT_BINS, FittingError, fit, read_labelled_csv
 from scoring.models import Scorecard, ScorecardSource
 from scoring.scorecards_default import DEFAULT_BLOCK_RULES

@@ -19,7 +19,7 @@ from django.db import connection
 
 from accounts.demo import ensure_demo_staff
 from accounts.models import User
-from compliance.audit import SystemActor
+from portal.permissions import SystemActor
 from scoring.demo import (
     DEFAULT_CUSTOMERS,
     DEFAULT_SEED,

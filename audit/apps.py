@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "audit"
+    verbose_name = _("Audit log")
+
+    def ready(self) -> None:
+        from audit import checks  # noqa: F401  (registers the system checks)

@@ -1,0 +1,14 @@
+"""Intake API under /api/v1/: feedback (public and partner channels), its status, signals."""
+
+from django.urls import URLPattern, path
+
+from intake.feedback.api import FeedbackCreateAPI, FeedbackStatusAPI, FeedbackStatusLookupAPI
+from intake.upstream.api import SignalReceiveAPI
+
+urlpatterns: list[URLPattern] = [
+    path("feedback/", FeedbackCreateAPI.as_view(), name="feedback_create"),
+    path("feedback/status/", FeedbackStatusLookupAPI.as_view(), name="feedback_status_lookup"),
+    # Deprecated (the reference and digits end up in URLs and logs): use the POST above.
+    path("feedback/<str:reference>/status/", FeedbackStatusAPI.as_view(), name="feedback_status"),
+    path("signals/", SignalReceiveAPI.as_view(), name="signal_receive"),
+]

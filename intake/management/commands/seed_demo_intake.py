@@ -1,0 +1,94 @@
+# ruff: noqa: RUF001  (the demo texts are Chinese, with Chinese punctuation)
+"""Demo intake and privacy work for ``make run``: a few customers' feedback (matched to
+cases, and unmatched for triage) and two data-subject requests (one due soon, one overdue).
+
+Runs once: it does nothing when any feedback exists. Everything goes through the services
+(stored, processed, audited) as a real submission would.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from accounts.models import User
+from compliance import privacy
+from compliance.models import RequestChannel, RequestKind
+from intake.feedback import services as intake
+from intake.models import Feedback, FeedbackKind
+from scoring.models import CreditLine
+
+UNMATCHED = (
+    ("李雷", "13700000001", "我的额度显示两万，但付款时一直提示额度不可用。"),
+    ("韩梅梅", "13700000002", "激活的时候提示系统繁忙，试了好几次都不行。"),
+)
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if Feedback.objects.exists():
+            self.stdout.write("Demo intake: feedback exists already; nothing added.")
+            return
+        lines = (
+            CreditLine.objects.shown_but_unusable().select_related("customer").order_by("id")[:3]
+        )
+        submitted = 0
+        for line in lines:
+            customer = line.customer
+            if not customer.phone or not customer.name:
+                continue
+            intake.feedback_submit(
+                kind=FeedbackKind.LIMIT_UNUSABLE,
+                name=customer.name,
+                phone=customer.phone,
+                description="App 里显示有额度，但是下单时提示额度不可用。",
+                happened_at=timezone.now() - timedelta(hours=5),
+                consent=True,
+                consent_version=settings.INTAKE_CONSENT_VERSION,
+                language="zh-hans",
+                channel=None,
+            )
+            submitted += 1
+        for name, phone, description in UNMATCHED:
+            intake.feedback_submit(
+                kind=FeedbackKind.OTHER,
+                name=name,
+                phone=phone,
+                description=description,
+                happened_at=None,
+                consent=True,
+                consent_version=settings.INTAKE_CONSENT_VERSION,
+                language="zh-hans",
+                channel=None,
+            )
+            submitted += 1
+        requests = self._privacy_requests([line.customer_id for line in lines])
+        self.stdout.write(
+            f"Demo intake: {submitted} feedback submissions, {requests} privacy requests."
+        )
+
+    def _privacy_requests(self, customer_ids: list[int]) -> int:
+        officer = User.objects.filter(username="privacy").first()
+        if officer is None or len(customer_ids) < 2:
+            return 0
+        now = timezone.now()
+        due_days = settings.PRIVACY_REQUEST_DUE_DAYS
+        plan = (
+            (customer_ids[0], RequestKind.EXPLAIN, now - timedelta(days=due_days - 1)),
+            (customer_ids[1], RequestKind.ACCESS, now - timedelta(days=due_days + 2)),
+        )
+        for customer_id, kind, received_at in plan:
+            privacy.privacy_request_create(
+                actor=officer,
+                customer_id=customer_id,
+                kind=kind,
+                channel=RequestChannel.PHONE,
+                received_at=received_at,
+            )
+        return len(plan)
