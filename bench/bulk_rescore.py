@@ -79,7 +79,7 @@ def _stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
 def _one_run(processes: int, concurrency: int) -> Run:
     from accounts.models import User
     from accounts.roles import Role
-    from scoring import jobs
+    from scoring.assessments import services as jobs
     from scoring.models import BulkJob, BulkJobStatus
 
     supervisor = User.objects.filter(groups__name=Role.SUPERVISOR).first()

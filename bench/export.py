@@ -10,7 +10,7 @@ as ``audit_record`` hashes it, and the chain is verified. Then each measurement 
 fresh child process (so its ``ru_maxrss`` starts from an interpreter that has only loaded
 Django), streaming an export of the whole log through the real exporter:
 
-- ``csv`` and ``json``: ``compliance.exports.export_start`` and its generator, consumed
+- ``csv`` and ``json``: ``compliance.exports.services.export_start`` and its generator, consumed
   chunk by chunk: rows per second, time to the first byte, resident memory sampled through
   the stream (it should stay flat), the process's peak resident memory (``VmHWM``) and the
   ``ru_maxrss`` increase during the export;
@@ -170,7 +170,7 @@ def measure(mode: str, fmt: str, trace: int) -> dict[str, Any]:
 
     from accounts.models import User
     from audit.models import AuditEntry
-    from compliance.exports import export_manifest, export_start, manifest_verify
+    from compliance.exports.services import export_manifest, export_start, manifest_verify
     from compliance.models import ExportRecord
 
     auditor = User.objects.get(username=AUDITOR)

@@ -2,7 +2,7 @@
 
 The scoring step is what a worker does between reading a customer's features and writing
 the result: build the JSON-safe feature snapshot and score it with the compiled champion
-(``scoring.engine``). No database access: the default scorecard is compiled from its data
+(``scoring.scorecards.engine``). No database access: the default scorecard is compiled from its data
 module and the customer is an unsaved model instance.
 
 Usage: .venv/bin/python bench/score_one.py [--runs 100000]
@@ -34,9 +34,9 @@ def _setup_django() -> None:
 
 def bench_scoring_step(runs: int = 100_000) -> dict[str, float]:
     """Microseconds per call: ``score`` alone, and snapshot + ``score`` together."""
-    from scoring.engine import compile_spec, features_snapshot, score
     from scoring.models import Customer, CustomerFeatures
-    from scoring.scorecards_default import default_scorecard_fields
+    from scoring.scorecards.default import default_scorecard_fields
+    from scoring.scorecards.engine import compile_spec, features_snapshot, score
 
     spec = default_scorecard_fields()
     compiled = compile_spec(
@@ -103,7 +103,7 @@ def bench_round_trip(runs: int = 50) -> dict[str, float]:
         from accounts.models import User
         from accounts.roles import Role
         from portal.celery import app
-        from scoring.jobs import assessment_request
+        from scoring.assessments.services import assessment_request
         from scoring.models import Assessment, AssessmentStatus, Customer
 
         call_command("seed_demo", customers=max(runs, 50) * 2, stdout=io.StringIO())

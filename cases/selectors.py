@@ -38,8 +38,8 @@ from django.utils.translation import gettext_lazy as _
 from cases import policy
 from cases.models import OPEN_STATUSES, Case, CaseEvent, CaseEventKind, Note
 from cases.permissions import can_view_cases
-from compliance import history
-from compliance.history import FieldChange
+from compliance.history import selectors as history
+from compliance.history.selectors import FieldChange
 from scoring.models import Assessment, AssessmentTrigger, Block
 
 
@@ -442,7 +442,7 @@ def _changes(
     prev: Mapping[str, Any],
     usernames: Mapping[int, str] | None = None,
 ) -> list[FieldChange]:
-    """The changed fields shown as the auditor's history shows them (``compliance.history``:
+    """The changed fields shown as the auditor's history shows them (``compliance.history.selectors``:
     local times, usernames, translated labels; personal fields only as "(changed)")."""
     pairs = _changed_fields(model, snap, prev)
     if usernames is None:
@@ -457,7 +457,7 @@ def case_timeline(*, case: Case, limit: int = 200) -> list[TimelineItem]:
     notes and the history of the case, its credit line and the line's blocks since the case
     opened (each version with the one before it, so the changed fields are worked out
     here), and a third when changes name users (all their usernames at once). Values read
-    as in the auditor's history (``compliance.history.field_changes``). A history version
+    as in the auditor's history (``compliance.history.selectors.field_changes``). A history version
     with nothing to show (only bookkeeping columns) is left out.
     """
     from scoring.models import CreditLine

@@ -43,7 +43,7 @@ from cases.permissions import (
 )
 from portal.errors import Conflict
 from portal.permissions import SystemActor, actor_label
-from scoring import jobs
+from scoring.assessments import services as jobs
 from scoring.models import Assessment, AssessmentTrigger, Block, CreditLine, ReasonCode
 from scoring.selectors import credit_lines_shown_but_unusable
 

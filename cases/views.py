@@ -134,8 +134,8 @@ def reassign(request: HttpRequest) -> HttpResponse:
 def _decision_context(request: HttpRequest, case: Any, blocks: list[Block]) -> dict[str, Any]:
     """The decision form when the user may decide on this case now (officers on their own
     cases, supervisors on any open one)."""
-    from cases import decisions
-    from cases.decision_views import decision_form_for
+    from cases.decisions import services as decisions
+    from cases.decisions.views import decision_form_for
 
     user = request.user
     may_decide = case.is_open and decisions.can_propose_decisions(user)
@@ -238,7 +238,8 @@ def reassess(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The supervisor's view of the work: depth, SLA, throughput, decision habits."""
-    from cases import charts, decisions
+    from cases import charts
+    from cases.decisions import services as decisions
 
     if not decisions.can_approve_decisions(request.user):
         raise PermissionDenied

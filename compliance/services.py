@@ -9,8 +9,8 @@ from django.db import transaction
 
 from audit.log import audit_record, timed_verify_chain
 from audit.models import ChainVerification
+from compliance.auditlog.selectors import last_good_chain_verification
 from compliance.permissions import can_verify_audit_chain
-from compliance.selectors import last_good_chain_verification
 from portal.permissions import SystemActor
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ def audit_chain_verify_scheduled() -> None:
 @shared_task(acks_late=True, ignore_result=True)
 def retention_run_scheduled() -> None:
     """Apply the retention policies every night (each run recorded and audited with its
-    report; a failing step is recorded on the run, see ``compliance.retention``)."""
-    from compliance.retention import retention_run
+    report; a failing step is recorded on the run, see ``compliance.privacy.retention``)."""
+    from compliance.privacy.retention import retention_run
 
     retention_run(actor=SystemActor("retention_run_scheduled"), dry_run=False)

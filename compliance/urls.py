@@ -1,6 +1,10 @@
 from django.urls import path
 
-from compliance import access_urls, export_urls, history_urls, privacy_urls, views
+from compliance.access import urls as access_urls
+from compliance.auditlog import views
+from compliance.exports import urls as export_urls
+from compliance.history import urls as history_urls
+from compliance.privacy import urls as privacy_urls
 
 app_name = "compliance"
 

@@ -11,7 +11,7 @@ from celery import Task, shared_task
 
 from intake.feedback import services as feedback
 from intake.upstream import services as signals
-from scoring.jobs import DOMAIN_ERRORS
+from scoring.assessments.services import DOMAIN_ERRORS
 from scoring.tasks import TRANSIENT_ERRORS, backoff_seconds
 
 MAX_RETRIES = 5

@@ -252,7 +252,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(hour=2, minute=30),
     },
     # Re-send lost assessment messages, reset assessments whose worker died, re-plan
-    # stalled bulk re-assessments (scoring.jobs.assessments_sweep).
+    # stalled bulk re-assessments (scoring.assessments.services.assessments_sweep).
     "scoring-assessments-sweep": {
         "task": "scoring.tasks.assessments_sweep",
         "schedule": 60.0,
@@ -446,8 +446,8 @@ SPECTACULAR_SETTINGS = {
         "PrivacyRequestKindEnum": "compliance.models.RequestKind",
         "PrivacyRequestStatusEnum": "compliance.models.RequestStatus",
         "CaseSourceEnum": "cases.models.CaseSource",
-        "AccessSourceEnum": "scoring.customers_access.AccessSource",
-        "PersonalFieldEnum": "scoring.customers_access.PersonalField",
+        "AccessSourceEnum": "scoring.customers.access.AccessSource",
+        "PersonalFieldEnum": "scoring.customers.access.PersonalField",
         "FeedbackKindEnum": "intake.models.FeedbackKind",
     },
 }

@@ -14,7 +14,7 @@ urlpatterns = [
     path("compliance/", include("compliance.urls")),
     path("scoring/", include("scoring.urls")),
     path("cases/", include("cases.urls")),
-    path("cases/", include("cases.decision_urls")),
+    path("cases/", include("cases.decisions.urls")),
     path("", include("intake.urls")),
     # One sign-in page for everyone, with its lockout messages and audit entries.
     path(
@@ -22,8 +22,8 @@ urlpatterns = [
         RedirectView.as_view(pattern_name="accounts:login", query_string=True),
     ),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("scoring.api_urls")),
-    path("api/v1/", include("cases.api_urls")),
+    path("api/v1/", include("scoring.api.urls")),
+    path("api/v1/", include("cases.api.urls")),
     path("api/v1/", include("intake.api_urls")),
     path("api/v1/", include("compliance.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -771,4 +771,4 @@ class Assessment(models.Model):
 
 
 # The personal-data access log lives beside the customers it records access to.
-from scoring.customers_access import PersonalDataAccess  # noqa: E402, F401  (registers it)
+from scoring.customers.access import PersonalDataAccess  # noqa: E402, F401  (registers it)

@@ -52,7 +52,7 @@ class ScoringPersonalData(PersonalDataSource):
     # --- access and copy --------------------------------------------------------------------
 
     def export(self, customer_id: int) -> dict[str, Any]:
-        from scoring.explain import customer_explanation
+        from scoring.scorecards.explain import customer_explanation
 
         customer = Customer.objects.get(pk=customer_id)
         lines = list(
@@ -190,7 +190,7 @@ class ScoringPersonalData(PersonalDataSource):
     # --- explanation, correction, consent -----------------------------------------------------
 
     def explain(self, customer_id: int) -> dict[str, Any]:
-        from scoring.explain import customer_explanation
+        from scoring.scorecards.explain import customer_explanation
 
         assessment = (
             Assessment.objects.filter(customer_id=customer_id, status=AssessmentStatus.SUCCEEDED)

@@ -32,14 +32,6 @@ from audit.log import (
 from portal.errors import Conflict
 from portal.permissions import SystemActor, actor_label
 from portal.pii.masking import mask
-from scoring.engine import (
-    APPROVE,
-    compile_scorecard,
-    features_snapshots,
-    validate_scorecard,
-    validate_spec,
-)
-from scoring.engine import score as engine_score
 from scoring.models import (
     Assessment,
     AssessmentStatus,
@@ -58,6 +50,14 @@ from scoring.permissions import (
     ensure_can_manage_blocks,
     ensure_can_search_customers,
 )
+from scoring.scorecards.engine import (
+    APPROVE,
+    compile_scorecard,
+    features_snapshots,
+    validate_scorecard,
+    validate_spec,
+)
+from scoring.scorecards.engine import score as engine_score
 from scoring.selectors import (
     classify_search_term,
     credit_line_active_reason_codes,
@@ -442,7 +442,7 @@ def scorecard_create_draft(
     """A new draft version (the next version number), validated and audited.
 
     Raises ``PermissionDenied`` without ``scoring.add_scorecard`` and ``ValidationError``
-    naming every problem in the spec (see ``scoring.engine.validate_spec``).
+    naming every problem in the spec (see ``scoring.scorecards.engine.validate_spec``).
     """
     _ensure_can_author_scorecards(actor)
     return _scorecard_create(

@@ -1,4 +1,4 @@
-"""Celery entry points for assessments: take ids, call one service (``scoring.jobs``).
+"""Celery entry points for assessments: take ids, call one service (``scoring.assessments.services``).
 
 Every task is idempotent by a state guard in its service (a second delivery finds nothing
 to claim), runs with ``acks_late`` (a message is acknowledged only after the work, so a
@@ -20,7 +20,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext as _
 
-from scoring import jobs
+from scoring.assessments import services as jobs
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from scoring import reveal_views, views
+from scoring import views
+from scoring.customers import reveal_views
 
 app_name = "scoring"
 

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from scoring import explain, jobs, permissions, scorecard_selectors, selectors, services
+from scoring import permissions, selectors, services
+from scoring.assessments import services as jobs
 from scoring.forms import (
     BulkJobForm,
     CustomerSearchForm,
@@ -29,6 +30,8 @@ from scoring.models import (
     ReasonCode,
     Scorecard,
 )
+from scoring.scorecards import explain
+from scoring.scorecards import selectors as scorecard_selectors
 
 
 @require_GET

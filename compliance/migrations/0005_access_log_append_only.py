@@ -8,7 +8,7 @@ cut the log below the floor. SQLite (the local run): the same rules as triggers.
 from django.db import migrations
 
 TABLE = "compliance_personaldataaccess"
-DAYS = 183  # scoring.customers_access.ACCESS_LOG_MIN_RETENTION_DAYS at the time of writing
+DAYS = 183  # scoring.customers.access.ACCESS_LOG_MIN_RETENTION_DAYS at the time of writing
 MESSAGE = "compliance_personaldataaccess is append-only and keeps rows at least six months"
 
 POSTGRES_FORWARD = [

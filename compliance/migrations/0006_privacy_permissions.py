@@ -36,7 +36,7 @@ PERMISSIONS = {
     ],
 }
 
-# Days after the event that ends the purpose (see compliance.retention for each event).
+# Days after the event that ends the purpose (see compliance.privacy.retention for each event).
 DEFAULT_RETENTION = {
     "customer_personal_data": 5 * 365,
     "feedback_text": 3 * 365,

@@ -34,7 +34,7 @@ from intake.models import FeedbackKind, FeedbackStatus
 from intake.ratelimits import LOOKUP_GROUP, SUBMIT_GROUP, rate_limited
 from intake.upstream.api import SafeJSONParser
 from portal.api import BoundedDateTimeField
-from scoring.serializers import ErrorsSerializer
+from scoring.api.serializers import ErrorsSerializer
 
 
 class FeedbackInSerializer(serializers.Serializer):

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from compliance.retention import keep_days_in_force
+from compliance.privacy.retention import keep_days_in_force
 from intake.feedback import selectors as intake_selectors
 from intake.feedback import services as intake
 from intake.feedback.forms import (

@@ -29,7 +29,7 @@ from intake.idempotency import HEADER, idempotent_response
 from intake.models import Channel, SignalKind, SignalStatus
 from intake.upstream import services as signals
 from portal.api import BoundedDateTimeField
-from scoring.serializers import ErrorsSerializer
+from scoring.api.serializers import ErrorsSerializer
 
 BODY_MAX_BYTES = 16 * 1024
 

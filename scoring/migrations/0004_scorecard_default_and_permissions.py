@@ -4,7 +4,7 @@ scoring-engine permissions.
 - ``activate_scorecard``: a custom permission (supervisors).
 - Two django-pgtrigger triggers (PostgreSQL only; no-ops elsewhere): UPDATE of an activated
   version's content columns is refused, and so is DELETE of an activated version.
-- The shipped scorecard (``scoring.scorecards_default``) as version 1, active champion,
+- The shipped scorecard (``scoring.scorecards.default``) as version 1, active champion,
   with its history row. No audit entry: the audit log is written by services at run time,
   and a migration is not an actor on a customer's data.
 - Permissions per role (the jobs and API code rely on exactly these names).
@@ -18,7 +18,7 @@ from django.db import migrations
 from django.utils import timezone
 
 from accounts.roles import Role, grant
-from scoring.scorecards_default import DEFAULT_VERSION, default_scorecard_fields
+from scoring.scorecards.default import DEFAULT_VERSION, default_scorecard_fields
 
 ROLE_PERMISSIONS = {
     Role.RISK_OFFICER.value: [

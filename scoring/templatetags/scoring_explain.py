@@ -7,8 +7,8 @@ from typing import Any
 
 from django import template
 
-from scoring import explain
 from scoring.models import Assessment, AssessmentStatus
+from scoring.scorecards import explain
 
 register = template.Library()
 

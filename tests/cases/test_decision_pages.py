@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from cases.decisions import decision_propose
+from cases.decisions.services import decision_propose
 from cases.models import Case, Decision, DecisionState
 from scoring.models import Block, CreditLine
 from tests.cases.conftest import MakeCase

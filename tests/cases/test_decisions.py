@@ -11,13 +11,13 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from audit.models import AuditEntry
-from cases.decision_policy import (
+from cases.decisions.policy import (
     LIMIT_ABOVE_RECOMMENDATION,
     LIMIT_ABOVE_THRESHOLD,
     REGULATORY_BLOCK,
     decision_needs_approval,
 )
-from cases.decisions import decision_approve, decision_propose, decision_reject
+from cases.decisions.services import decision_approve, decision_propose, decision_reject
 from cases.models import Case, CaseEvent, CaseEventKind, CaseStatus, Decision, DecisionState
 from portal.errors import Conflict
 from scoring import services as scoring_services

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import Role
 from audit.models import AuditEntry
-from cases.decisions import decision_propose, decision_reject
+from cases.decisions.services import decision_propose, decision_reject
 from cases.models import Case, Notification, NotificationKind
 from cases.notifications import (
     notification_mark_read,

@@ -19,7 +19,7 @@ from cases.models import Case, CaseEventKind, Priority
 from cases.selectors import _changes, _history_part, case_timeline
 from cases.services import case_reassign
 from cases.tasks import cases_sla_sweep as sla_task
-from compliance import history
+from compliance.history import selectors as history
 from portal.permissions import SystemActor
 from scoring.models import Customer
 from tests.cases.conftest import MakeCase

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.log import save_with_history
-from cases.decisions import decision_propose
+from cases.decisions.services import decision_propose
 from cases.models import Case, CaseEventKind, CaseStatus
 from cases.selectors import HISTORY_KIND, _changes, _history_part, case_timeline
 from portal.permissions import SystemActor

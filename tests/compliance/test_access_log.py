@@ -18,15 +18,15 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.roles import Role
-from compliance import access_log
-from compliance.access_log import (
+from compliance.access import selectors as access_log
+from compliance.access.selectors import (
     AccessFilters,
     access_page,
     accesses,
     export_table,
     unusual_volume,
 )
-from scoring.customers_access import AccessSource, PersonalDataAccess
+from scoring.customers.access import AccessSource, PersonalDataAccess
 from scoring.models import Customer
 from tests.factories.accounts import UserFactory
 from tests.factories.scoring import CustomerFactory

@@ -8,7 +8,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from compliance import history_api
+from compliance.history import api as history_api
 from scoring.models import Customer
 from tests.factories.scoring import CustomerFactory
 

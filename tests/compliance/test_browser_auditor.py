@@ -14,7 +14,7 @@ import pytest
 from accounts.models import User
 from audit.log import save_with_history
 from audit.models import ChainVerification
-from cases.decisions import decision_propose
+from cases.decisions.services import decision_propose
 from compliance.models import ExportRecord
 from scoring.models import Block
 from tests.cases.conftest import make_case

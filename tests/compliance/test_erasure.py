@@ -29,14 +29,14 @@ from cases.models import (
     Note,
 )
 from cases.services import case_open_or_attach
-from compliance.erasure import (
+from compliance.models import DataSubjectRequest, LegalHold, RequestKind
+from compliance.privacy.erasure import (
     customer_erase,
     legal_hold_place,
     legal_hold_release,
     pseudonym_for,
 )
-from compliance.models import DataSubjectRequest, LegalHold, RequestKind
-from compliance.privacy import privacy_request_create, privacy_request_fulfil
+from compliance.privacy.services import privacy_request_create, privacy_request_fulfil
 from intake.models import Feedback, FeedbackKind, FeedbackStatus
 from portal.errors import Conflict
 from portal.permissions import SystemActor

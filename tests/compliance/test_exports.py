@@ -25,10 +25,10 @@ from django.utils import timezone
 from accounts.models import User
 from audit.log import audit_record, entry_hash, verify_chain
 from audit.models import GENESIS_HASH, AuditEntry
-from compliance.export_table import ExportTable
-from compliance.exports import ExportWriter, export_start, manifest_verify
+from compliance.auditlog.selectors import AUDIT_EXPORT_COLUMNS
+from compliance.exports.services import ExportWriter, export_start, manifest_verify
+from compliance.exports.table import ExportTable
 from compliance.models import ExportRecord
-from compliance.selectors import AUDIT_EXPORT_COLUMNS
 from portal.permissions import SystemActor
 
 pytestmark = pytest.mark.django_db
@@ -674,7 +674,7 @@ def test_a_history_export_without_its_record_is_a_400(auditor: User) -> None:
 
 
 def test_the_access_log_exports_field_names_never_values(auditor: User, officer: User) -> None:
-    from scoring.customers_access import AccessSource, PersonalDataAccess
+    from scoring.customers.access import AccessSource, PersonalDataAccess
     from tests.factories.scoring import CustomerFactory
 
     person = CustomerFactory(name="王小明", phone="13812345678", external_id="CUST-0001")
@@ -705,7 +705,7 @@ def test_the_access_log_exports_field_names_never_values(auditor: User, officer:
 def test_the_export_started_entry_names_the_filters_used_but_never_their_values(
     auditor: User, officer: User
 ) -> None:
-    from scoring.customers_access import AccessSource, PersonalDataAccess
+    from scoring.customers.access import AccessSource, PersonalDataAccess
     from tests.factories.scoring import CustomerFactory
 
     person = CustomerFactory(external_id="CUST-0042")

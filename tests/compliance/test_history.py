@@ -18,10 +18,10 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from audit.log import audit_record, change_reason, save_with_history
 from audit.models import AuditEntry, ChainVerification
-from cases.decisions import decision_propose
+from cases.decisions.services import decision_propose
 from cases.models import Case
 from cases.services import note_add
-from compliance import history
+from compliance.history import selectors as history
 from intake.models import Feedback
 from portal.permissions import SystemActor
 from scoring.models import Block, Customer
@@ -432,7 +432,7 @@ def test_the_schema_describes_the_auditor_endpoints_without_warnings(auditor: Us
     from drf_spectacular.drainage import GENERATOR_STATS
     from drf_spectacular.generators import SchemaGenerator
 
-    from compliance import history_api_urls
+    from compliance.history import api_urls as history_api_urls
 
     GENERATOR_STATS.reset()
     schema = SchemaGenerator(patterns=history_api_urls.urlpatterns).get_schema(

@@ -15,8 +15,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from cases.models import Case, Decision, Note
-from compliance import history
-from scoring import jobs
+from compliance.history import selectors as history
+from scoring.assessments import services as jobs
 from scoring.models import Assessment, AssessmentStatus, Block, BulkJob, BulkJobStatus, Customer
 from tests.cases.conftest import make_case
 from tests.factories.scoring import CreditLineFactory

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from audit.log import save_with_history
-from compliance import history
+from compliance.history import selectors as history
 from scoring.models import Customer
 from tests.factories.scoring import CustomerFactory
 

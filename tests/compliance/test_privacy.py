@@ -16,7 +16,7 @@ from accounts.models import User
 from audit.models import AuditEntry
 from cases.models import Case, CaseCategory, CaseEvent, CaseSource
 from compliance.models import DataSubjectRequest, RequestKind, RequestStatus
-from compliance.privacy import (
+from compliance.privacy.services import (
     privacy_request_create,
     privacy_request_export,
     privacy_request_fulfil,
@@ -25,8 +25,8 @@ from compliance.privacy import (
 )
 from intake.models import Feedback, FeedbackKind
 from portal.errors import Conflict
-from scoring import jobs
-from scoring.customers_access import AccessSource, PersonalDataAccess
+from scoring.assessments import services as jobs
+from scoring.customers.access import AccessSource, PersonalDataAccess
 from scoring.models import Assessment, AssessmentStatus, AssessmentTrigger, Customer
 from tests.factories.scoring import (
     BlockFactory,

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from audit.models import AuditEntry
 from compliance.models import DataSubjectRequest
-from scoring.customers_access import PersonalDataAccess
+from scoring.customers.access import PersonalDataAccess
 from scoring.models import Customer
 from tests.factories.scoring import CustomerFactory
 

@@ -21,8 +21,8 @@ from compliance.models import (
     RetentionPolicy,
     RetentionRun,
 )
-from compliance.privacy import privacy_request_create
-from scoring.customers_access import PersonalDataAccess
+from compliance.privacy.services import privacy_request_create
+from scoring.customers.access import PersonalDataAccess
 from scoring.models import Customer
 from tests.factories.scoring import CreditLineFactory, CustomerFactory, make_assessment
 

@@ -16,13 +16,13 @@ from accounts.models import User
 from audit.models import AuditEntry
 from cases.models import Case, CaseStatus, Note
 from cases.personal_data import NOTE_PLACEHOLDER
-from compliance.erasure import legal_hold_place
 from compliance.models import RetentionPolicy, RetentionRun
-from compliance.retention import retention_policy_update, retention_run
+from compliance.privacy.erasure import legal_hold_place
+from compliance.privacy.retention import retention_policy_update, retention_run
 from compliance.tasks import retention_run_scheduled
 from intake.models import Feedback, FeedbackKind, FeedbackStatus
 from portal.permissions import SystemActor
-from scoring.customers_access import AccessSource, PersonalDataAccess
+from scoring.customers.access import AccessSource, PersonalDataAccess
 from scoring.models import CreditLine, CreditLineState, Customer
 from tests.factories.cases import CaseFactory
 from tests.factories.scoring import CreditLineFactory, CustomerFactory

@@ -85,7 +85,7 @@ def make_assessment(
     """A succeeded assessment of ``customer``, scored by the engine (the champion unless
     a scorecard is given). ``features`` override the customer's stored features, or stand
     in for them when the customer has none."""
-    from scoring.engine import compile_scorecard, features_snapshot, score
+    from scoring.scorecards.engine import compile_scorecard, features_snapshot, score
 
     scorecard = scorecard or Scorecard.objects.get(is_champion=True)
     stored = CustomerFeatures.objects.filter(customer=customer).first()

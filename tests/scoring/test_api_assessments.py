@@ -10,7 +10,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from scoring import jobs, tasks
+from scoring import tasks
+from scoring.assessments import services as jobs
 from scoring.models import Assessment, AssessmentStatus, BulkJob, BulkJobStatus
 from tests.factories.scoring import CustomerFactory
 from tests.scoring.test_bulk_jobs import seed_customers

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.models import AuditEntry
-from scoring import jobs, services
+from scoring import services
+from scoring.assessments import services as jobs
 from scoring.models import (
     AssessmentTrigger,
     BlockSource,

@@ -15,7 +15,8 @@ from django.utils import timezone
 from accounts.models import User
 from audit.models import AuditEntry
 from portal.errors import Conflict
-from scoring import jobs, tasks
+from scoring import tasks
+from scoring.assessments import services as jobs
 from scoring.models import (
     Assessment,
     AssessmentStatus,

@@ -14,7 +14,9 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scoring.engine import (
+from scoring.models import CustomerFeatures, Scorecard, ScorecardStatus
+from scoring.scorecards.default import default_scorecard_fields
+from scoring.scorecards.engine import (
     DECLINE,
     SCORABLE_FEATURES,
     compile_scorecard,
@@ -24,8 +26,6 @@ from scoring.engine import (
     score,
     validate_spec,
 )
-from scoring.models import CustomerFeatures, Scorecard, ScorecardStatus
-from scoring.scorecards_default import default_scorecard_fields
 from tests.factories.scoring import CustomerFactory
 
 DEFAULT = default_scorecard_fields()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.utils import timezone, translation
 
-from scoring.explain import (
+from scoring.scorecards.explain import (
     assessment_diff,
     customer_explanation,
     previous_assessment,

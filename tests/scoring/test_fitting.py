@@ -13,8 +13,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from audit.models import AuditEntry
-from scoring.engine import compile_scorecard, score, validate_scorecard
 from scoring.models import Scorecard, ScorecardSource, ScorecardStatus
+from scoring.scorecards.engine import compile_scorecard, score, validate_scorecard
 
 pytestmark = pytest.mark.django_db
 

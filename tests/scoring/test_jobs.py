@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from audit.models import AuditEntry
 from portal.permissions import SystemActor
-from scoring import engine, jobs
+from scoring.assessments import services as jobs
 from scoring.models import (
     Assessment,
     AssessmentStatus,
@@ -22,6 +22,7 @@ from scoring.models import (
     Customer,
     CustomerFeatures,
 )
+from scoring.scorecards import engine
 from scoring.tasks import assessment_run, backoff_seconds
 from tests.factories.scoring import CreditLineFactory, CustomerFactory
 

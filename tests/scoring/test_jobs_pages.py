@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from scoring import jobs
+from scoring.assessments import services as jobs
 from scoring.models import Assessment, AssessmentStatus, AssessmentTrigger, Customer
 from tests.factories.scoring import CustomerFactory
 from tests.scoring.test_jobs import _features

@@ -22,10 +22,10 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from audit.models import AuditEntry
 from cases.models import Case
-from compliance import access_log
-from scoring.customers_access import AccessSource, PersonalDataAccess
+from compliance.access import selectors as access_log
+from scoring.customers.access import AccessSource, PersonalDataAccess
+from scoring.customers.reveal import customer_reveal, customer_reveal_with_access
 from scoring.models import Customer
-from scoring.reveal import customer_reveal, customer_reveal_with_access
 from tests.factories.cases import CaseFactory
 from tests.factories.scoring import CreditLineFactory, CustomerFactory
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from scoring.customers_access import PersonalDataAccess
+from scoring.customers.access import PersonalDataAccess
 from tests.conftest import sign_in
 from tests.factories.cases import CaseFactory
 from tests.factories.scoring import CreditLineFactory, CustomerFactory

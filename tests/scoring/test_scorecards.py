@@ -15,7 +15,7 @@ from audit.models import AuditEntry
 from portal.errors import Conflict
 from scoring import services
 from scoring.models import CustomerFeatures, Scorecard, ScorecardStatus
-from scoring.scorecards_default import default_scorecard_fields
+from scoring.scorecards.default import default_scorecard_fields
 from tests.factories.scoring import CustomerFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,6 @@ from django.db import connection, transaction
 from audit.models import AuditEntry
 from scoring import demo
 from scoring.demo import generate_customers, id_check_digit
-from scoring.engine import FEATURE_FIELDS, compile_spec, score
 from scoring.models import (
     Block,
     CreditLine,
@@ -23,7 +22,8 @@ from scoring.models import (
     CustomerFeatures,
     ReasonCode,
 )
-from scoring.scorecards_default import default_scorecard_fields
+from scoring.scorecards.default import default_scorecard_fields
+from scoring.scorecards.engine import FEATURE_FIELDS, compile_spec, score
 from scoring.selectors import credit_lines_shown_but_unusable
 from tests.backends import takes_branch
 

@@ -23,7 +23,7 @@ from accounts.models import User
 from audit.log import AUDIT_CHAIN_LOCK_ID
 from audit.models import AuditEntry
 from portal.celery import app as celery_app
-from scoring import jobs
+from scoring.assessments import services as jobs
 from scoring.models import Assessment, AssessmentStatus, BulkJob, BulkJobStatus
 from scoring.tasks import assessment_run
 from tests.conftest import WorkerProcess

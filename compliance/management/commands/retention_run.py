@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from compliance.retention import retention_run
+from compliance.privacy.retention import retention_run
 from portal.permissions import SystemActor
 
 

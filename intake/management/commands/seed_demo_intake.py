@@ -16,8 +16,8 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from accounts.models import User
-from compliance import privacy
 from compliance.models import RequestChannel, RequestKind
+from compliance.privacy import services as privacy
 from intake.feedback import services as intake
 from intake.models import Feedback, FeedbackKind
 from scoring.models import CreditLine

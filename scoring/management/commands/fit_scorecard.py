@@ -1,5 +1,5 @@
 """``manage.py fit_scorecard data.csv --target COLUMN``: a draft scorecard version fitted
-from labelled data (see ``scoring.fitting`` for the method). Prints AUC, KS and Gini on a
+from labelled data (see ``scoring.scorecards.fitting`` for the method). Prints AUC, KS and Gini on a
 hold-out split and stores them on the new draft (source "fitted"), created through the
 service (audited, with history) as the system actor ``system:fit_scorecard``. A supervisor
 reviews, shadow-compares and activates it on the scorecard pages."""
@@ -12,9 +12,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from portal.permissions import SystemActor
-from scoring.fitting import DEFAULT_BINS, FittingError, fit, read_labelled_csv
 from scoring.models import Scorecard, ScorecardSource
-from scoring.scorecards_default import DEFAULT_BLOCK_RULES
+from scoring.scorecards.default import DEFAULT_BLOCK_RULES
+from scoring.scorecards.fitting import DEFAULT_BINS, FittingError, fit, read_labelled_csv
 from scoring.services import scorecard_create_draft
 
 

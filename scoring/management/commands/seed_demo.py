@@ -20,6 +20,7 @@ from django.db import connection
 from accounts.demo import ensure_demo_staff
 from accounts.models import User
 from portal.permissions import SystemActor
+from scoring.assessments.services import assessments_score_scheduled
 from scoring.demo import (
     DEFAULT_CUSTOMERS,
     DEFAULT_SEED,
@@ -27,7 +28,6 @@ from scoring.demo import (
     demo_seed,
     external_id_prefix,
 )
-from scoring.jobs import assessments_score_scheduled
 from scoring.models import Customer, ReasonCode
 from scoring.selectors import credit_lines_shown_but_unusable
 

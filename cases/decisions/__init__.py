@@ -1,0 +1,1 @@
+"""Decisions on a case with four-eyes approval: proposing, approving, rejecting, applying."""

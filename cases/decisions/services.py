@@ -1,0 +1,468 @@
+"""Decisions on cases, with four-eyes approval: propose, approve, reject, and apply.
+
+Every service runs in one transaction that locks the case (then the decision, then the
+credit line, then its blocks: always in that order), writes the change with its history
+row, its audit entry and its timeline event. A decision that policy says needs a second
+pair of eyes waits as ``proposed`` (the case as ``pending_approval``) for a supervisor who
+is not the proposer; approval applies it in the approver's transaction.
+
+Audit data and timeline events hold ids, codes and amounts only: the officer's
+justification and the approver's comment stay on the decision row, where erasure reaches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from audit.log import CHANGE_REASON_MAX_LENGTH, audit_record
+from cases import notifications, policy
+from cases.decisions.policy import approval_limit_threshold, decision_needs_approval
+from cases.models import (
+    Case,
+    CaseEventKind,
+    CaseStatus,
+    Decision,
+    DecisionKind,
+    DecisionReason,
+    DecisionState,
+)
+from cases.services import case_bump, case_ensure_version, case_event_record, case_lock
+from portal.errors import Conflict
+from scoring.assessments import services as jobs
+from scoring.models import (
+    MONEY_PLACES,
+    Assessment,
+    AssessmentStatus,
+    AssessmentTrigger,
+    Block,
+)
+from scoring.services import block_lift, credit_line_set_usable_limit
+
+JUSTIFICATION_MAX_LENGTH = 4000
+COMMENT_MAX_LENGTH = 4000
+CENT = Decimal(1).scaleb(-MONEY_PLACES)
+
+KINDS_WITH_BLOCKS = frozenset({DecisionKind.LIFT_BLOCK, DecisionKind.KEEP_BLOCK})
+
+
+# --- permissions ----------------------------------------------------------------------------
+
+
+def can_propose_decisions(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.has_perm("cases.add_decision"))
+
+
+def can_approve_decisions(user: Any) -> bool:
+    """Approve or reject a proposed decision: supervisors (``cases.change_decision``)."""
+    return bool(getattr(user, "is_authenticated", False) and user.has_perm("cases.change_decision"))
+
+
+def ensure_can_decide_on(actor: User, case: Case) -> None:
+    """Officers decide on the cases assigned to them; a supervisor on any case."""
+    if not can_propose_decisions(actor):
+        raise PermissionDenied(_("You may not decide on cases."))
+    if case.assignee_id != actor.pk and not can_approve_decisions(actor):
+        raise PermissionDenied(_("This case is assigned to someone else."))
+
+
+def ensure_can_approve(actor: User, decision: Decision) -> None:
+    if not can_approve_decisions(actor):
+        raise PermissionDenied(_("Only a supervisor may approve or reject decisions."))
+    if decision.proposed_by_id == actor.pk:
+        raise PermissionDenied(_("You cannot approve or reject your own decision."))
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _money(value: Decimal | int | str) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValidationError(
+            {"usable_limit": [_("Enter an amount in yuan.")]}, code="amount"
+        ) from None
+    if not amount.is_finite():
+        raise ValidationError({"usable_limit": [_("Enter an amount in yuan.")]}, code="amount")
+    return amount.quantize(CENT)
+
+
+def latest_recommended_limit(*, customer_id: int) -> Decimal | None:
+    """The recommended limit of the customer's latest succeeded assessment (or ``None``)."""
+    return (
+        Assessment.objects.filter(customer_id=customer_id, status=AssessmentStatus.SUCCEEDED)
+        .order_by("-finished_at", "-id")
+        .values_list("recommended_limit", flat=True)
+        .first()
+    )
+
+
+def _reason_label(decision: Decision) -> str:
+    """The decision's reason in the project's language plus its id: what history and the
+    block's lift reason record (never the officer's free text)."""
+    with translation.override(None):
+        label = str(DecisionReason(decision.reason_code).label)
+    return f"{label} (decision #{decision.pk})"
+
+
+def _save_decision(decision: Decision, *, actor: User, reason: str) -> None:
+    decision._history_user = actor  # type: ignore[attr-defined]
+    decision._change_reason = reason[:CHANGE_REASON_MAX_LENGTH]  # type: ignore[attr-defined]
+    decision.save()
+
+
+def _working_status(case: Case) -> str:
+    """Where a case goes back to after a decision: in review with its assignee, else new."""
+    return CaseStatus.IN_REVIEW if case.assignee_id is not None else CaseStatus.NEW
+
+
+def _audit_data(decision: Decision) -> dict[str, Any]:
+    return {
+        "case": decision.case_id,
+        "kind": decision.kind,
+        "reason_code": decision.reason_code,
+        "state": decision.state,
+        "requires_approval": decision.requires_approval,
+        "approval_reason": decision.approval_reason,
+        "usable_limit": decision.usable_limit,
+        "usable_limit_before": decision.usable_limit_before,
+        "blocks": list(decision.blocks),
+    }
+
+
+def _event_data(decision: Decision) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "decision": decision.pk,
+        "kind": decision.kind,
+        "reason_code": decision.reason_code,
+    }
+    if decision.usable_limit is not None:
+        data["usable_limit"] = str(decision.usable_limit)
+    if decision.usable_limit_before is not None:
+        data["usable_limit_before"] = str(decision.usable_limit_before)
+    if decision.blocks:
+        data["blocks"] = list(decision.blocks)
+    return data
+
+
+# --- the credit line ------------------------------------------------------------------------
+
+
+# --- applying -------------------------------------------------------------------------------
+
+
+def _decision_apply(*, actor: User, case: Case, decision: Decision) -> Decision:
+    """Carry out a decision (the caller holds the case and decision locks).
+
+    Shared by immediate application and approval; ``actor`` is who makes the change happen
+    (the proposer, or the approver).
+    """
+    case_fields: list[str] = []
+    extra: dict[str, Any] = {}
+    kind = decision.kind
+    if kind == DecisionKind.LIFT_BLOCK:
+        reason = _reason_label(decision)
+        for block_id in decision.blocks:
+            block_lift(actor=actor, block_id=int(block_id), reason=reason)
+        case.status = _working_status(case)
+        case_fields.append("status")
+    elif kind == DecisionKind.OVERRIDE_LIMIT:
+        if case.credit_line_id is None or decision.usable_limit is None:
+            raise ValidationError({"usable_limit": [_("Enter the new usable limit.")]})
+        before, _after = credit_line_set_usable_limit(
+            actor=actor,
+            credit_line_id=case.credit_line_id,
+            usable_limit=decision.usable_limit,
+            reason=_reason_label(decision),
+            audit_data={
+                "decision": decision.pk,
+                "case": decision.case_id,
+                "reason_code": decision.reason_code,
+            },
+        )
+        decision.usable_limit_before = before
+        case.status = _working_status(case)
+        case_fields.append("status")
+    elif kind == DecisionKind.REASSESS:
+        assessment = jobs.assessment_request(
+            actor=actor,
+            customer_id=case.customer_id,
+            trigger=AssessmentTrigger.OFFICER,
+            credit_line_id=case.credit_line_id,
+        )
+        extra["assessment"] = assessment.pk
+        case.status = _working_status(case)
+        case_fields.append("status")
+    elif kind == DecisionKind.ESCALATE:
+        case.priority = policy.escalated_priority(case.priority)
+        case.status = CaseStatus.NEW
+        case.assignee = None
+        case.assigned_at = None
+        case_fields += ["priority", "status", "assignee", "assigned_at"]
+        extra["priority"] = case.priority
+    elif kind == DecisionKind.RESOLVE:
+        case.status = CaseStatus.RESOLVED
+        case.closed_at = timezone.now()
+        case_fields += ["status", "closed_at"]
+    else:  # keep_block: the line stays as it is
+        case.status = _working_status(case)
+        case_fields.append("status")
+
+    decision.state = DecisionState.APPLIED
+    decision.applied_at = timezone.now()
+    _save_decision(decision, actor=actor, reason=f"decision.applied: {decision.kind}")
+    case_bump(case=case, actor=actor, reason=f"decision.applied #{decision.pk}", fields=case_fields)
+    audit_record(
+        actor=actor,
+        action="decision.applied",
+        target=decision,
+        data={**_audit_data(decision), **extra},
+    )
+    case_event_record(
+        case=case,
+        kind=CaseEventKind.ESCALATED
+        if kind == DecisionKind.ESCALATE
+        else CaseEventKind.DECISION_APPLIED,
+        actor=actor,
+        data={**_event_data(decision), **extra},
+    )
+    return decision
+
+
+# --- propose --------------------------------------------------------------------------------
+
+
+def _clean_proposal(
+    *,
+    case: Case,
+    kind: str,
+    reason_code: str,
+    justification: str,
+    usable_limit: Decimal | int | str | None,
+    blocks: Sequence[int] | None,
+) -> tuple[str, Decimal | None, list[int], list[Block]]:
+    """Validate a proposal against the case; every problem at once, by field."""
+    errors: dict[str, list[str]] = {}
+    if kind not in DecisionKind.values:
+        errors["kind"] = [_("Choose a kind of decision from the list.")]
+    if reason_code not in DecisionReason.values:
+        errors["reason_code"] = [_("Choose a reason from the list.")]
+    justification = (justification or "").strip()
+    if not justification:
+        errors["justification"] = [_("Explain the decision.")]
+    elif len(justification) > JUSTIFICATION_MAX_LENGTH:
+        errors["justification"] = [
+            _("Keep the justification under %(max)d characters.")
+            % {"max": JUSTIFICATION_MAX_LENGTH}
+        ]
+
+    amount: Decimal | None = None
+    if kind == DecisionKind.OVERRIDE_LIMIT:
+        line = case.credit_line
+        if usable_limit is None or usable_limit == "":
+            errors["usable_limit"] = [_("Enter the new usable limit.")]
+        elif line is None:
+            errors["usable_limit"] = [_("This case has no credit line to change.")]
+        else:
+            try:
+                amount = _money(usable_limit)
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
+            else:
+                if amount < 0 or amount > line.granted_limit:
+                    errors["usable_limit"] = [
+                        _("The usable limit must be between 0 and the granted limit (%(granted)s).")
+                        % {"granted": line.granted_limit}
+                    ]
+
+    block_ids: list[int] = []
+    chosen: list[Block] = []
+    if kind in KINDS_WITH_BLOCKS:
+        try:
+            block_ids = sorted({int(b) for b in blocks or ()})
+        except (TypeError, ValueError):
+            block_ids = []
+            errors["blocks"] = [_("Choose blocks from the list.")]
+        if not block_ids and "blocks" not in errors:
+            errors["blocks"] = [_("Choose at least one active block of this credit line.")]
+        elif block_ids:
+            chosen = list(
+                Block.objects.active().filter(pk__in=block_ids, credit_line_id=case.credit_line_id)
+            )
+            if case.credit_line_id is None or len(chosen) != len(block_ids):
+                errors["blocks"] = [_("Choose only active blocks of this case's credit line.")]
+    if errors:
+        raise ValidationError(errors)
+    return justification, amount, block_ids, chosen
+
+
+@transaction.atomic
+def decision_propose(
+    *,
+    actor: User,
+    case_id: int,
+    version: int,
+    kind: str,
+    reason_code: str,
+    justification: str,
+    usable_limit: Decimal | int | str | None = None,
+    blocks: Sequence[int] | None = None,
+) -> Decision:
+    """Decide on a case: applied at once, or ``proposed`` when policy needs four eyes.
+
+    Raises ``PermissionDenied`` (no permission, case assigned to someone else),
+    ``Conflict`` (stale ``version``: a second submit of the same form is one; case closed
+    or already waiting for approval), ``ValidationError`` by field, ``Case.DoesNotExist``.
+    """
+    if not can_propose_decisions(actor):
+        raise PermissionDenied(_("You may not decide on cases."))
+    case = case_lock(case_id=case_id)
+    ensure_can_decide_on(actor, case)
+    case_ensure_version(case=case, version=version)
+    if not case.is_open:
+        raise Conflict(_("This case is closed."), code="case_closed")
+    if case.status == CaseStatus.PENDING_APPROVAL:
+        raise Conflict(
+            _("A decision on this case is already waiting for approval."), code="pending"
+        )
+    justification, amount, block_ids, chosen = _clean_proposal(
+        case=case,
+        kind=kind,
+        reason_code=reason_code,
+        justification=justification,
+        usable_limit=usable_limit,
+        blocks=blocks,
+    )
+    line = case.credit_line
+    needs_approval, approval_reason = decision_needs_approval(
+        kind=kind,
+        threshold=approval_limit_threshold(),
+        usable_limit=amount,
+        usable_limit_before=line.usable_limit if line is not None else None,
+        recommended_limit=latest_recommended_limit(customer_id=case.customer_id),
+        block_reason_codes=[b.reason_code for b in chosen],
+    )
+    decision = Decision(
+        case=case,
+        kind=kind,
+        reason_code=reason_code,
+        justification=justification,
+        usable_limit=amount,
+        usable_limit_before=line.usable_limit if amount is not None and line else None,
+        blocks=block_ids,
+        requires_approval=needs_approval,
+        approval_reason=approval_reason,
+        state=DecisionState.PROPOSED,
+        proposed_by=actor,
+    )
+    _save_decision(decision, actor=actor, reason=f"decision.proposed: {kind}")
+    audit_record(
+        actor=actor, action="decision.proposed", target=decision, data=_audit_data(decision)
+    )
+    case_event_record(
+        case=case,
+        kind=CaseEventKind.DECISION_PROPOSED,
+        actor=actor,
+        data={**_event_data(decision), "requires_approval": needs_approval},
+    )
+    if needs_approval:
+        case.status = CaseStatus.PENDING_APPROVAL
+        case_bump(
+            case=case, actor=actor, reason=f"decision.proposed #{decision.pk}", fields=["status"]
+        )
+        notifications.notify_decision_to_approve(
+            case_id=case.pk, decision_id=decision.pk, proposer_id=actor.pk
+        )
+        return decision
+    return _decision_apply(actor=actor, case=case, decision=decision)
+
+
+# --- approve / reject -----------------------------------------------------------------------
+
+
+def _lock_decision(*, decision_id: int) -> tuple[Case, Decision]:
+    """Case first, then the decision: the same lock order as ``decision_propose``."""
+    case_id = Decision.objects.values_list("case_id", flat=True).get(pk=decision_id)
+    case = case_lock(case_id=case_id)
+    decision = Decision.objects.select_for_update().get(pk=decision_id)
+    return case, decision
+
+
+@transaction.atomic
+def decision_approve(*, actor: User, decision_id: int, comment: str = "") -> Decision:
+    """Approve a proposed decision and apply it in the same transaction.
+
+    Raises ``PermissionDenied`` (not a supervisor, or the proposer), ``Conflict`` (already
+    decided: safe to retry), ``ValidationError``, ``Decision.DoesNotExist``.
+    """
+    if not can_approve_decisions(actor):
+        raise PermissionDenied(_("Only a supervisor may approve or reject decisions."))
+    case, decision = _lock_decision(decision_id=decision_id)
+    ensure_can_approve(actor, decision)
+    if decision.state != DecisionState.PROPOSED:
+        raise Conflict(_("This decision has already been decided."), code="already_decided")
+    comment = (comment or "").strip()
+    if len(comment) > COMMENT_MAX_LENGTH:
+        raise ValidationError({"comment": [_("Keep the comment shorter.")]})
+    decision.state = DecisionState.APPROVED
+    decision.approver = actor
+    decision.decided_at = timezone.now()
+    decision.approver_comment = comment
+    _save_decision(decision, actor=actor, reason="decision.approved")
+    audit_record(
+        actor=actor, action="decision.approved", target=decision, data=_audit_data(decision)
+    )
+    case_event_record(
+        case=case, kind=CaseEventKind.DECISION_APPROVED, actor=actor, data=_event_data(decision)
+    )
+    notifications.notify_decision_decided(case_id=case.pk, decision_id=decision.pk)
+    return _decision_apply(actor=actor, case=case, decision=decision)
+
+
+@transaction.atomic
+def decision_reject(*, actor: User, decision_id: int, comment: str) -> Decision:
+    """Reject a proposed decision; the case returns to its officer with the comment.
+
+    Raises ``PermissionDenied``, ``Conflict`` (already decided), ``ValidationError`` (no
+    comment), ``Decision.DoesNotExist``.
+    """
+    if not can_approve_decisions(actor):
+        raise PermissionDenied(_("Only a supervisor may approve or reject decisions."))
+    case, decision = _lock_decision(decision_id=decision_id)
+    ensure_can_approve(actor, decision)
+    if decision.state != DecisionState.PROPOSED:
+        raise Conflict(_("This decision has already been decided."), code="already_decided")
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationError({"comment": [_("Say why the decision is rejected.")]})
+    if len(comment) > COMMENT_MAX_LENGTH:
+        raise ValidationError({"comment": [_("Keep the comment shorter.")]})
+    decision.state = DecisionState.REJECTED
+    decision.approver = actor
+    decision.decided_at = timezone.now()
+    decision.approver_comment = comment
+    _save_decision(decision, actor=actor, reason="decision.rejected")
+    if case.status == CaseStatus.PENDING_APPROVAL:
+        case.status = _working_status(case)
+        case_bump(
+            case=case, actor=actor, reason=f"decision.rejected #{decision.pk}", fields=["status"]
+        )
+    audit_record(
+        actor=actor, action="decision.rejected", target=decision, data=_audit_data(decision)
+    )
+    case_event_record(
+        case=case, kind=CaseEventKind.DECISION_REJECTED, actor=actor, data=_event_data(decision)
+    )
+    notifications.notify_decision_decided(case_id=case.pk, decision_id=decision.pk)
+    notifications.notify_decision_rejected(
+        case_id=case.pk, decision_id=decision.pk, proposer_id=decision.proposed_by_id
+    )
+    return decision

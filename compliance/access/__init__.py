@@ -1,0 +1,1 @@
+"""The personal-data access log as the auditor reads it: filters, pages, unusual volumes."""

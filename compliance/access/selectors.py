@@ -1,0 +1,449 @@
+"""Reads of the personal-data access log, shared by the auditor's page, the API and exports.
+
+Who revealed which personal fields of whom, when, why and from where. The log holds no
+personal values (field names only); a customer is shown by external id. Compliance sits
+below scoring and cases, so nothing here imports them: the customer is reached through
+the access row's foreign key.
+
+Unusual volume
+    ``unusual_volume(since, until)`` counts each person's reveals in the window and compares
+    them with the median count of everyone who revealed anything in it. A person is
+    flagged when their count is at least ``UNUSUAL_FACTOR`` (3) times that median **and**
+    at least ``UNUSUAL_MIN_REVEALS`` (10): three times what a typical colleague needed is
+    worth a look, and the floor keeps a quiet week (median 1, someone with 3) from raising
+    alarms. The median includes everyone, the person too, so one outlier cannot drag it up
+    far in a team of three or more; with only two people the median is their midpoint and
+    nobody can reach three times it, and with one person there are no peers at all, so
+    nobody is flagged in either case (the counts are still shown).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import statistics
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, F, Max, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from audit.log import audit_record
+from compliance.exports.table import ExportTable
+from portal.dates import year_in_range, year_range_message
+from portal.permissions import actor_label
+from scoring.customers.access import AccessSource, PersonalDataAccess, PersonalField
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+__all__ = [
+    "EXPORT_COLUMNS",
+    "UNUSUAL_FACTOR",
+    "UNUSUAL_MIN_REVEALS",
+    "AccessFilters",
+    "AccessLogFilterForm",
+    "AccessPage",
+    "ActorVolume",
+    "VolumeReport",
+    "access_page",
+    "accesses",
+    "can_view_access_log",
+    "clean_ip_address",
+    "export_table",
+    "filters_from_params",
+    "personal_data_access_record",
+    "unusual_volume",
+]
+
+UNUSUAL_FACTOR = 3
+UNUSUAL_MIN_REVEALS = 10
+PURPOSE_FILTER_MAX_LENGTH = 100
+_FIELD_LABELS = dict(PersonalField.choices)
+
+
+def can_view_access_log(user: Any) -> bool:
+    """Auditors (``scoring.view_personaldataaccess``)."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.has_perm("scoring.view_personaldataaccess")
+    )
+
+
+# --- filters ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccessFilters:
+    actor: str = ""  # a username
+    customer: str = ""  # a customer's id or external id
+    since: datetime | None = None
+    until: datetime | None = None
+    purpose: str = ""  # text the purpose contains (case-insensitive)
+
+    def as_params(self) -> dict[str, str]:
+        """The filters that are set, as query parameters (for links and manifests)."""
+        params = {
+            "actor": self.actor,
+            "customer": self.customer,
+            "since": self.since.isoformat() if self.since else "",
+            "until": self.until.isoformat() if self.until else "",
+            "purpose": self.purpose,
+        }
+        return {key: value for key, value in params.items() if value}
+
+
+class AccessLogFilterForm(forms.Form):
+    """Parses the filters of the page, the API and the export from query parameters."""
+
+    actor = forms.CharField(label=_("Who"), max_length=150, required=False)
+    customer = forms.CharField(
+        label=_("Customer"),
+        max_length=40,
+        required=False,
+        help_text=_("The customer's number or id."),
+    )
+    since = forms.DateTimeField(
+        label=_("Since"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    until = forms.DateTimeField(
+        label=_("Until"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    purpose = forms.CharField(
+        label=_("Purpose contains"), max_length=PURPOSE_FILTER_MAX_LENGTH, required=False
+    )
+    before = forms.IntegerField(
+        min_value=1, max_value=2**63 - 1, required=False, widget=forms.HiddenInput
+    )
+    after = forms.IntegerField(
+        min_value=0, max_value=2**63 - 1, required=False, widget=forms.HiddenInput
+    )
+
+    def _clean_time(self, name: str) -> datetime | None:
+        value: datetime | None = self.cleaned_data.get(name)
+        if not year_in_range(value):
+            raise ValidationError(year_range_message(), code="out_of_range")
+        return value
+
+    def clean_since(self) -> datetime | None:
+        return self._clean_time("since")
+
+    def clean_until(self) -> datetime | None:
+        return self._clean_time("until")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since >= until:
+            self.add_error("until", _("“Until” must be later than “since”."))
+        if cleaned.get("before") and cleaned.get("after") is not None:
+            raise ValidationError(_("Choose either older or newer entries, not both."))
+        return cleaned
+
+    def filters(self) -> AccessFilters:
+        data = self.cleaned_data
+        return AccessFilters(
+            actor=(data.get("actor") or "").strip(),
+            customer=(data.get("customer") or "").strip(),
+            since=data.get("since"),
+            until=data.get("until"),
+            purpose=" ".join((data.get("purpose") or "").split()),
+        )
+
+
+def filters_from_params(params: Mapping[str, Any]) -> AccessFilters:
+    """The filters in query parameters; ``ValidationError`` (by field) when they are bad.
+    Unknown parameters (``format``, paging) are ignored."""
+    form = AccessLogFilterForm(params)
+    if not form.is_valid():
+        raise ValidationError(
+            {
+                ("non_field_errors" if name == "__all__" else name): list(messages)
+                for name, messages in form.errors.items()
+            }
+        )
+    return form.filters()
+
+
+# --- recording an access --------------------------------------------------------------------
+
+
+def clean_ip_address(ip_address: str | None) -> str | None:
+    """A valid address or ``None``: a malformed header must not turn a reveal into a 500."""
+    if not ip_address:
+        return None
+    try:
+        return str(ipaddress.ip_address(str(ip_address).strip()))
+    except ValueError:
+        return None
+
+
+@transaction.atomic(savepoint=False)
+def personal_data_access_record(
+    *,
+    actor: User,
+    customer_id: int,
+    fields: Sequence[str],
+    purpose: str,
+    source: str,
+    ip_address: str | None,
+    case_id: int | None = None,
+    request_id: int | None = None,
+    action: str = "customer.revealed",
+    audit_data: Mapping[str, Any] | None = None,
+) -> PersonalDataAccess:
+    """Record that ``actor`` saw ``fields`` of a customer in plain text: the one way to write
+    the access log.
+
+    Writes one ``PersonalDataAccess`` row and one audit entry (``action``, about the
+    customer) in the caller's transaction, or in its own outside one. The audit entry holds
+    ids, field names and codes: ``access``, ``fields``, ``case`` and ``source``, then
+    ``request`` when a data-subject request is named, then ``audit_data`` (which must hold
+    no personal values either); never the purpose, which is free text typed by staff and
+    stays on the access row. The address is kept only when it is a valid IP address.
+
+    The caller has checked that the actor may see the data and validated what the user
+    typed; what is left to check here are programming errors (``ValueError``): an unknown
+    source or field, no field, an empty purpose.
+    """
+    if source not in AccessSource.values:
+        raise ValueError(f"Unknown access source {source!r}.")
+    chosen = [str(name) for name in fields]
+    if not chosen or any(name not in PersonalField.values for name in chosen):
+        raise ValueError("An access names at least one field, each a PersonalField value.")
+    text = " ".join(str(purpose or "").split())
+    if not text:
+        raise ValueError("An access states its purpose.")
+    access = PersonalDataAccess.objects.create(
+        actor=actor,
+        actor_label=actor_label(actor),
+        customer_id=customer_id,
+        fields=chosen,
+        purpose=text,
+        case_id=case_id,
+        source=source,
+        ip_address=clean_ip_address(ip_address),
+    )
+    data: dict[str, Any] = {
+        "access": access.pk,
+        "fields": chosen,
+        "case": case_id,
+        "source": source,
+    }
+    if request_id is not None:
+        data["request"] = request_id
+    data.update(audit_data or {})
+    customer_type = PersonalDataAccess._meta.get_field("customer").related_model._meta
+    audit_record(
+        actor=actor,
+        action=action,
+        target=(f"{customer_type.app_label}.{customer_type.model_name}", str(customer_id)),
+        data=data,
+    )
+    return access
+
+
+# --- rows ------------------------------------------------------------------------------------
+
+
+def _customer_ids(value: str) -> QuerySet[Any]:
+    """Ids of the customer named by id or external id, as a subquery (no scoring import)."""
+    customer_model = PersonalDataAccess._meta.get_field("customer").related_model
+    match = Q(external_id=value)
+    if value.isdigit() and len(value) < 19:
+        match |= Q(pk=int(value))
+    return customer_model._default_manager.filter(match).values("pk")
+
+
+def accesses(filters: AccessFilters) -> QuerySet[PersonalDataAccess]:
+    """Access rows matching the filters, newest first, with the customer's external id as
+    ``customer_external_id`` (the customer row itself is not loaded: it holds the encrypted
+    personal fields, which the log never needs)."""
+    queryset = PersonalDataAccess.objects.annotate(
+        customer_external_id=F("customer__external_id")
+    ).order_by("-id")
+    if filters.actor:
+        users = get_user_model()._default_manager.filter(username=filters.actor).values("pk")
+        queryset = queryset.filter(actor_id__in=users)
+    if filters.customer:
+        queryset = queryset.filter(customer_id__in=_customer_ids(filters.customer))
+    if filters.since:
+        queryset = queryset.filter(at__gte=filters.since)
+    if filters.until:
+        queryset = queryset.filter(at__lt=filters.until)
+    if filters.purpose:
+        queryset = queryset.filter(purpose__icontains=filters.purpose)
+    return queryset
+
+
+@dataclass(frozen=True)
+class AccessPage:
+    rows: list[PersonalDataAccess]
+    next_before: int | None  # pass as ``before`` for the next (older) page
+    newer_after: int | None  # pass as ``after`` for the previous (newer) page
+
+
+def access_page(
+    filters: AccessFilters,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    page_size: int = 50,
+) -> AccessPage:
+    """One page by keyset on id, newest first (no OFFSET, no count): ``before`` an id goes
+    back in time, ``after`` an id comes forward; neither gives the newest page. Three
+    queries at most, whatever the table holds."""
+    queryset = accesses(filters)
+    if after is not None:
+        rows = list(queryset.filter(id__gt=after).order_by("id")[: page_size + 1])
+        has_newer = len(rows) > page_size
+        page = list(reversed(rows[:page_size]))
+        has_older = bool(page) and queryset.filter(id__lt=page[-1].id).exists()
+    else:
+        if before is not None:
+            queryset = queryset.filter(id__lt=before)
+        rows = list(queryset[: page_size + 1])
+        has_older = len(rows) > page_size
+        page = rows[:page_size]
+        has_newer = (
+            before is not None
+            and bool(page)
+            and accesses(filters).filter(id__gt=page[0].id).exists()
+        )
+    return AccessPage(
+        rows=page,
+        next_before=page[-1].id if page and has_older else None,
+        newer_after=page[0].id if page and has_newer else None,
+    )
+
+
+# --- unusual volume --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActorVolume:
+    actor_id: int
+    username: str
+    reveals: int
+    customers: int  # distinct customers revealed
+    flagged: bool
+    ratio: float  # reveals / median (0 when nothing was revealed)
+
+
+@dataclass(frozen=True)
+class VolumeReport:
+    since: datetime | None
+    until: datetime | None
+    median: float  # median reveals of those who revealed anything; 0 when nobody did
+    threshold: float  # reveals from which a person is flagged
+    actors: list[ActorVolume] = field(default_factory=list)  # most reveals first
+
+    @property
+    def flagged(self) -> list[ActorVolume]:
+        return [actor for actor in self.actors if actor.flagged]
+
+
+def unusual_volume(since: datetime | None, until: datetime | None) -> VolumeReport:
+    """Reveals per person in ``[since, until)`` against the median (see the module
+    docstring for the rule). One aggregate query over the ``at`` index."""
+    queryset = PersonalDataAccess.objects.all()
+    if since:
+        queryset = queryset.filter(at__gte=since)
+    if until:
+        queryset = queryset.filter(at__lt=until)
+    counts = list(
+        queryset.values("actor_id")
+        .annotate(
+            reveals=Count("id"),
+            customers=Count("customer_id", distinct=True),
+            username=Max("actor_label"),
+        )
+        .order_by("-reveals", "username")
+    )
+    if not counts:
+        return VolumeReport(since=since, until=until, median=0.0, threshold=0.0)
+    median = float(statistics.median(row["reveals"] for row in counts))
+    threshold = max(UNUSUAL_FACTOR * median, float(UNUSUAL_MIN_REVEALS))
+    actors = [
+        ActorVolume(
+            actor_id=row["actor_id"],
+            username=row["username"],
+            reveals=row["reveals"],
+            customers=row["customers"],
+            flagged=row["reveals"] >= threshold,
+            ratio=round(row["reveals"] / median, 2) if median else 0.0,
+        )
+        for row in counts
+    ]
+    return VolumeReport(since=since, until=until, median=median, threshold=threshold, actors=actors)
+
+
+# --- export ----------------------------------------------------------------------------------
+
+EXPORT_COLUMNS: Sequence[str] = (
+    "id",
+    "at",
+    "actor",
+    "customer",
+    "fields",
+    "purpose",
+    "case",
+    "source",
+    "ip_address",
+)
+EXPORT_CHUNK = 2000
+
+
+def _export_rows(filters: AccessFilters) -> Iterator[tuple[Any, ...]]:
+    rows = accesses(filters).values_list(
+        "id",
+        "at",
+        "actor_label",
+        "customer__external_id",
+        "fields",
+        "purpose",
+        "case_id",
+        "source",
+        "ip_address",
+    )
+    for access_id, at, actor, customer, fields, purpose, case_id, source, ip in rows.iterator(
+        chunk_size=EXPORT_CHUNK
+    ):
+        yield (
+            access_id,
+            at.astimezone(UTC).isoformat(),
+            actor,
+            customer,
+            ";".join(fields or []),
+            purpose,
+            case_id if case_id is not None else "",
+            source,
+            ip or "",
+        )
+
+
+def export_table(params: Mapping[str, Any]) -> ExportTable:
+    """The filtered access log for an export (kind ``access``): one row per reveal, the
+    customer by external id, field names only, never a value; lazy, newest first.
+    Raises ``ValidationError`` for bad filters."""
+    filters = filters_from_params(params)
+    return ExportTable(
+        kind="access",
+        columns=EXPORT_COLUMNS,
+        rows=_export_rows(filters),
+        filters=filters.as_params(),
+    )
+
+
+def field_labels(names: Sequence[str]) -> list[str]:
+    """The translated labels of field names stored on an access row."""
+    return [str(_FIELD_LABELS.get(name, name)) for name in names]

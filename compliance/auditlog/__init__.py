@@ -1,0 +1,1 @@
+"""The auditor's audit-log pages: the entries, their filters and the chain verification."""

@@ -1,0 +1,170 @@
+"""Reads shared by the auditor pages, the API and exports."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+
+from audit.models import AuditEntry, ChainVerification
+from compliance.exports.table import ExportTable
+
+
+@dataclass(frozen=True)
+class AuditEntryFilters:
+    action: str = ""
+    actor: str = ""  # the actor label: a username or "system:<job>"
+    target_type: str = ""
+    target_id: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    case: int | None = None  # entries about the case (target cases.case)
+    customer: int | None = None  # entries about the customer, or naming it in their data
+
+
+@dataclass(frozen=True)
+class AuditEntryPage:
+    entries: list[AuditEntry]
+    next_before: int | None  # pass as ``before`` for the next (older) page
+    newer_after: int | None  # pass as ``after`` for the previous (newer) page
+
+
+def audit_entries(filters: AuditEntryFilters) -> QuerySet[AuditEntry]:
+    """Entries matching the filters, newest first. Every filter is an indexed equality or
+    range; ``action`` also matches a dotted prefix (``credit_line.`` for all its actions)."""
+    queryset = AuditEntry.objects.select_related("actor").order_by("-id")
+    if filters.action:
+        if filters.action.endswith("."):
+            queryset = queryset.filter(action__startswith=filters.action)
+        else:
+            queryset = queryset.filter(action=filters.action)
+    if filters.actor:
+        queryset = queryset.filter(actor_label=filters.actor)
+    if filters.target_type:
+        queryset = queryset.filter(target_type=filters.target_type)
+    if filters.target_id:
+        queryset = queryset.filter(target_id=filters.target_id)
+    if filters.since:
+        queryset = queryset.filter(created_at__gte=filters.since)
+    if filters.until:
+        queryset = queryset.filter(created_at__lt=filters.until)
+    if filters.case is not None:
+        queryset = queryset.filter(target_type="cases.case", target_id=str(filters.case))
+    if filters.customer is not None:
+        queryset = queryset.filter(
+            Q(target_type="scoring.customer", target_id=str(filters.customer))
+            | Q(data__customer=filters.customer)
+        )
+    return queryset
+
+
+def audit_entry_page(
+    filters: AuditEntryFilters,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    page_size: int = 50,
+) -> AuditEntryPage:
+    """One page by keyset on id (no OFFSET, no count): ``before`` an id goes back in time,
+    ``after`` an id comes forward; neither gives the newest page."""
+    queryset = audit_entries(filters)
+    if after is not None:
+        rows = list(queryset.filter(id__gt=after).order_by("id")[: page_size + 1])
+        has_newer = len(rows) > page_size
+        entries = list(reversed(rows[:page_size]))
+        has_older = bool(entries) and queryset.filter(id__lt=entries[-1].id).exists()
+    else:
+        if before is not None:
+            queryset = queryset.filter(id__lt=before)
+        rows = list(queryset[: page_size + 1])
+        has_older = len(rows) > page_size
+        entries = rows[:page_size]
+        has_newer = (
+            before is not None
+            and bool(entries)
+            and audit_entries(filters).filter(id__gt=entries[0].id).exists()
+        )
+    return AuditEntryPage(
+        entries=entries,
+        next_before=entries[-1].id if entries and has_older else None,
+        newer_after=entries[0].id if entries and has_newer else None,
+    )
+
+
+def last_chain_verification() -> ChainVerification | None:
+    return ChainVerification.objects.select_related("actor").order_by("-created_at", "-id").first()
+
+
+def last_good_chain_verification() -> ChainVerification | None:
+    return ChainVerification.objects.filter(ok=True).order_by("-created_at", "-id").first()
+
+
+# --- export of the audit log (compliance.exports.services calls this; keep it at the end) ---------
+
+AUDIT_EXPORT_COLUMNS = (
+    "id",
+    "created_at",
+    "actor",
+    "action",
+    "target_type",
+    "target_id",
+    "data",
+    "prev_hash",
+    "hash",
+)
+AUDIT_EXPORT_CHUNK_SIZE = 2000
+
+
+def export_table(params: Mapping[str, str]) -> ExportTable:
+    """The audit log as its page filters it (the same query parameters), oldest first.
+
+    ``prev_hash`` and ``hash`` travel with each row, so the exported entries can be checked
+    against each other outside the portal. Audit data holds masked values and keyed hashes
+    only, so nothing here needs masking. Rows come from a server-side cursor in chunks of
+    ``AUDIT_EXPORT_CHUNK_SIZE``: nothing is read until the exporter starts iterating.
+    Raises ``ValidationError`` (field → messages) for filters the page would refuse.
+    """
+    from compliance.auditlog.forms import AuditLogFilterForm  # the form imports this module
+
+    form = AuditLogFilterForm(params)
+    if not form.is_valid():
+        raise ValidationError(form.errors.as_data())
+    filters = form.filters()
+    rows = (
+        audit_entries(filters)
+        .select_related(None)
+        .order_by("id")
+        .values_list(
+            "id",
+            "created_at",
+            "actor_label",
+            "action",
+            "target_type",
+            "target_id",
+            "data",
+            "prev_hash",
+            "hash",
+        )
+        .iterator(chunk_size=AUDIT_EXPORT_CHUNK_SIZE)
+    )
+    return ExportTable(
+        kind="audit",
+        columns=AUDIT_EXPORT_COLUMNS,
+        rows=rows,
+        filters=_filters_as_text(filters),
+    )
+
+
+def _filters_as_text(filters: AuditEntryFilters) -> dict[str, str]:
+    """The filters that were set, as text a manifest can carry (times in ISO 8601)."""
+    applied: dict[str, str] = {}
+    for item in dataclass_fields(filters):
+        value = getattr(filters, item.name)
+        if value is None or value == "":
+            continue
+        applied[item.name] = value.isoformat() if isinstance(value, datetime) else str(value)
+    return applied

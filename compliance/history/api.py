@@ -1,0 +1,273 @@
+"""API v1 of the auditor's workspace: record history with diffs, the audit log, and the
+chain check. Auditors only; reads, apart from the chain check's own record of itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+from rest_framework.views import APIView
+
+from audit.models import AuditEntry
+from compliance.auditlog.selectors import AuditEntryFilters, audit_entries
+from compliance.history import selectors as history
+from compliance.permissions import can_browse_history, can_verify_audit_chain
+from compliance.services import audit_chain_verify
+from portal.api import BoundedDateTimeField, allowed_by
+
+CanBrowseHistory = allowed_by(can_browse_history)
+CanVerifyAuditChain = allowed_by(can_verify_audit_chain)
+
+_ERROR = inline_serializer(
+    "HistoryErrors",
+    {"errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField()))},
+)
+_ERRORS = {
+    400: OpenApiResponse(_ERROR, description="Invalid filter, by field."),
+    403: OpenApiResponse(_ERROR, description="Not an auditor."),
+}
+
+
+# --- history --------------------------------------------------------------------------------
+
+
+class FieldChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    old = serializers.CharField(allow_blank=True, help_text="Masked for personal fields.")
+    new = serializers.CharField(allow_blank=True, help_text="Masked for personal fields.")
+    personal = serializers.BooleanField()
+
+
+class VersionSerializer(serializers.Serializer):
+    model = serializers.CharField(source="kind")
+    object_id = serializers.IntegerField()
+    history_id = serializers.IntegerField()
+    time = serializers.DateTimeField()
+    type = serializers.ChoiceField(choices=["created", "changed", "deleted"])
+    actor = serializers.CharField(help_text="A username, or system:<job> for the system.")
+    reason = serializers.CharField(allow_blank=True)
+    first = serializers.BooleanField(help_text="No earlier version: changes are initial values.")
+    changes = FieldChangeSerializer(many=True)
+
+
+class VersionPageSerializer(serializers.Serializer):
+    results = VersionSerializer(many=True)
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+
+
+class HistoryFilterSerializer(serializers.Serializer):
+    since = serializers.DateField(required=False)
+    until = serializers.DateField(required=False)
+    action = serializers.ChoiceField(choices=["created", "changed", "deleted"], required=False)
+    actor = serializers.CharField(required=False, max_length=200)
+    cursor = serializers.CharField(required=False, max_length=80)
+    page_size = serializers.IntegerField(
+        required=False, min_value=1, max_value=history.MAX_PAGE_SIZE
+    )
+
+    def validate_cursor(self, value: str) -> str:
+        if not history.cursor_is_valid(value):
+            raise serializers.ValidationError(_("Not a cursor from this endpoint."))
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        since, until = attrs.get("since"), attrs.get("until")
+        if since and until and since > until:
+            raise serializers.ValidationError({"until": [_("Must not be earlier than since.")]})
+        return attrs
+
+
+class HistoryVersionsAPI(APIView):
+    permission_classes = [IsAuthenticated, CanBrowseHistory]
+
+    @extend_schema(
+        operation_id="history_versions",
+        summary="Every version of a record (or every change by an officer), newest first",
+        description=(
+            "`model` is one of: " + ", ".join([*history.KINDS, history.OFFICER]) + ". "
+            "Each version has its actor, time, change reason and field diffs (old → new) "
+            "against the version before it; personal fields come masked. Cursor pagination."
+        ),
+        parameters=[
+            OpenApiParameter("model", OpenApiTypes.STR, OpenApiParameter.PATH),
+            OpenApiParameter("since", OpenApiTypes.DATE),
+            OpenApiParameter("until", OpenApiTypes.DATE, description="Inclusive."),
+            OpenApiParameter("action", OpenApiTypes.STR, enum=["created", "changed", "deleted"]),
+            OpenApiParameter("actor", OpenApiTypes.STR),
+            OpenApiParameter("cursor", OpenApiTypes.STR),
+            OpenApiParameter("page_size", OpenApiTypes.INT),
+        ],
+        responses={
+            200: VersionPageSerializer,
+            **_ERRORS,
+            404: OpenApiResponse(_ERROR, description="Unknown model or id."),
+        },
+        tags=["audit"],
+    )
+    def get(self, request: Request, model: str, pk: int) -> Response:
+        try:
+            exists = history.history_exists(model, pk)
+        except history.UnknownHistoryKind:
+            raise Http404 from None
+        if not exists:
+            raise Http404
+        params = HistoryFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        filters = history.HistoryFilters(
+            since=data.get("since"),
+            until=data.get("until"),
+            action=data.get("action", ""),
+            actor=data.get("actor", "").strip(),
+        )
+        page = history.history_page(
+            model,
+            pk,
+            filters,
+            cursor=data.get("cursor", ""),
+            page_size=data.get("page_size", history.DEFAULT_PAGE_SIZE),
+        )
+        url = request.build_absolute_uri()
+
+        def link(cursor: str | None) -> str | None:
+            return replace_query_param(url, "cursor", cursor) if cursor else None
+
+        return Response(
+            {
+                "results": VersionSerializer(page.versions, many=True).data,
+                "next": link(page.next_cursor),
+                "previous": link(page.previous_cursor),
+            }
+        )
+
+
+# --- the audit log --------------------------------------------------------------------------
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEntry
+        fields = [
+            "id",
+            "created_at",
+            "actor_label",
+            "action",
+            "target_type",
+            "target_id",
+            "data",
+            "prev_hash",
+            "hash",
+        ]
+
+
+class AuditEntryFilterSerializer(serializers.Serializer):
+    case = serializers.IntegerField(required=False, min_value=1)
+    customer = serializers.IntegerField(required=False, min_value=1)
+    actor = serializers.CharField(required=False, max_length=200)
+    action = serializers.CharField(required=False, max_length=100)
+    since = BoundedDateTimeField(required=False)
+    until = BoundedDateTimeField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        since, until = attrs.get("since"), attrs.get("until")
+        if since and until and since >= until:
+            raise serializers.ValidationError({"until": [_("Must be later than since.")]})
+        return attrs
+
+
+class AuditCursorPagination(CursorPagination):
+    ordering = "-id"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class AuditEntryListAPI(ListAPIView):
+    permission_classes = [IsAuthenticated, CanBrowseHistory]
+    serializer_class = AuditEntrySerializer
+    pagination_class = AuditCursorPagination
+    filter_backends: list[Any] = []
+
+    def get_queryset(self) -> QuerySet[AuditEntry]:
+        params = AuditEntryFilterSerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        filters = AuditEntryFilters(
+            action=data.get("action", "").strip(),
+            actor=data.get("actor", "").strip(),
+            since=data.get("since"),
+            until=data.get("until"),
+            case=data.get("case"),
+            customer=data.get("customer"),
+        )
+        return audit_entries(filters).select_related(None)
+
+    @extend_schema(
+        operation_id="audit_entry_list",
+        summary="Audit entries, newest first, filtered; cursor pagination",
+        parameters=[
+            OpenApiParameter("case", OpenApiTypes.INT, description="Entries about this case."),
+            OpenApiParameter(
+                "customer",
+                OpenApiTypes.INT,
+                description="Entries about this customer or naming it in their data.",
+            ),
+            OpenApiParameter("actor", OpenApiTypes.STR, description="Username or system:<job>."),
+            OpenApiParameter(
+                "action", OpenApiTypes.STR, description="Exact, or a prefix ending in a dot."
+            ),
+            OpenApiParameter("since", OpenApiTypes.DATETIME),
+            OpenApiParameter("until", OpenApiTypes.DATETIME),
+        ],
+        responses={200: AuditEntrySerializer(many=True), **_ERRORS},
+        tags=["audit"],
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+# --- the chain check ------------------------------------------------------------------------
+
+
+class ChainCheckSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    entries_checked = serializers.IntegerField()
+    first_bad = serializers.IntegerField(allow_null=True)
+
+
+class AuditVerifyAPI(APIView):
+    permission_classes = [IsAuthenticated, CanVerifyAuditChain]
+
+    @extend_schema(
+        operation_id="audit_verify",
+        summary="Verify the audit chain now (the check itself is recorded and audited)",
+        responses={200: ChainCheckSerializer, 403: _ERRORS[403]},
+        tags=["audit"],
+    )
+    def get(self, request: Request) -> Response:
+        verification = audit_chain_verify(actor=request.user)  # type: ignore[arg-type]
+        return Response(
+            {
+                "ok": verification.ok,
+                "entries_checked": verification.entries_checked,
+                "first_bad": verification.first_bad,
+            }
+        )

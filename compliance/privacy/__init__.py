@@ -1,0 +1,1 @@
+"""The privacy officer's workspace: data-subject requests, erasure, legal holds, retention."""

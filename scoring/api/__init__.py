@@ -1,0 +1,1 @@
+"""The scoring API under /api/v1/: assessments, bulk jobs, reveal."""

@@ -1,0 +1,1 @@
+"""Assessments and their jobs: single runs, the sweep, bulk re-assessment."""

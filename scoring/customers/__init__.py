@@ -1,0 +1,1 @@
+"""Customers (the data subjects): reveal of their personal fields and the access log."""

@@ -1,0 +1,193 @@
+"""Revealing a customer's personal fields in plain text: the one way out of the masking.
+
+Every reveal states a purpose and is logged before the values leave, through
+``compliance.access.selectors.personal_data_access_record``: one ``PersonalDataAccess`` row (who,
+whose, which fields, why, for which case, from where) and one ``customer.revealed`` audit
+entry (ids and field names only), written in the same transaction. The values themselves
+are never logged, audited or put in an exception message; the purpose (free text typed by
+staff) stays on the access row, out of the hash-chained audit log.
+
+An erased customer's personal fields are empty (``NULL``): the reveal still succeeds and
+is still logged, with ``""`` for each such field, so the caller can say so.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from compliance.access.selectors import personal_data_access_record
+from scoring.customers.access import AccessSource, PersonalField
+from scoring.models import Customer
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+__all__ = [
+    "PURPOSE_MAX_LENGTH",
+    "PURPOSE_MIN_LENGTH",
+    "REVEAL_PERMISSION",
+    "Reveal",
+    "can_reveal_personal_data",
+    "customer_reveal",
+    "customer_reveal_with_access",
+]
+
+logger = logging.getLogger(__name__)
+
+REVEAL_PERMISSION = "scoring.reveal_personal_data"
+PURPOSE_MIN_LENGTH = 5
+PURPOSE_MAX_LENGTH = 500  # PersonalDataAccess.purpose
+
+
+@dataclass(frozen=True)
+class Reveal:
+    """What one reveal gave back and the access-log row that records it.
+
+    ``values`` is left out of the ``repr`` so that a traceback or a debug print of the
+    result never shows plain personal data.
+    """
+
+    customer_id: int
+    access_id: int
+    values: dict[str, str] = field(repr=False)
+
+    @property
+    def empty_fields(self) -> list[str]:
+        """The requested fields with nothing on file (erased, or never recorded)."""
+        return [name for name, value in self.values.items() if not value]
+
+
+def can_reveal_personal_data(actor: Any) -> bool:
+    """Officers, supervisors and privacy officers; never auditors (they read the log)."""
+    return bool(getattr(actor, "is_authenticated", False) and actor.has_perm(REVEAL_PERMISSION))
+
+
+def _ensure_can_reveal(actor: Any) -> None:
+    if not can_reveal_personal_data(actor):
+        raise PermissionDenied(_("You may not reveal customers' personal data."))
+
+
+def _clean_fields(fields: Sequence[str], errors: dict[str, list[str]]) -> list[str]:
+    if isinstance(fields, str) or not isinstance(fields, Sequence):
+        errors["fields"] = [_("Choose the fields to reveal as a list.")]
+        return []
+    chosen = [str(name) for name in fields]
+    allowed = set(PersonalField.values)
+    if not chosen:
+        errors["fields"] = [_("Choose at least one field to reveal.")]
+    elif any(name not in allowed for name in chosen):
+        # The unknown names are not echoed: whatever was sent might itself be personal data.
+        errors["fields"] = [
+            _("Unknown field. Choose from: %(allowed)s.")
+            % {"allowed": ", ".join(PersonalField.values)}
+        ]
+    elif len(set(chosen)) != len(chosen):
+        errors["fields"] = [_("Choose each field only once.")]
+    # Always in the order the choices are declared: the access row reads the same each time.
+    return [name for name in PersonalField.values if name in set(chosen)]
+
+
+def _clean_purpose(purpose: str, errors: dict[str, list[str]]) -> str:
+    text = " ".join(str(purpose or "").split())
+    if len(text) < PURPOSE_MIN_LENGTH:
+        errors["purpose"] = [
+            _("State why you need to see these details (at least %(min)d characters).")
+            % {"min": PURPOSE_MIN_LENGTH}
+        ]
+    elif len(text) > PURPOSE_MAX_LENGTH:
+        errors["purpose"] = [
+            _("Keep the purpose under %(max)d characters.") % {"max": PURPOSE_MAX_LENGTH}
+        ]
+    return text
+
+
+def _case_belongs_to(customer: Customer, case_id: int) -> bool:
+    # Through the reverse relation that cases.Case declares on Customer: scoring never
+    # imports the cases app, which sits above it.
+    return bool(customer.cases.filter(pk=case_id).exists())
+
+
+def customer_reveal_with_access(
+    *,
+    actor: User,
+    customer_id: int,
+    fields: Sequence[str],
+    purpose: str,
+    case_id: int | None,
+    source: str,
+    ip_address: str | None,
+) -> Reveal:
+    """Reveal ``fields`` of a customer for ``purpose``, logged; see ``customer_reveal``."""
+    _ensure_can_reveal(actor)
+    if source not in AccessSource.values:
+        raise ValueError(f"Unknown access source {source!r}.")
+    errors: dict[str, list[str]] = {}
+    chosen = _clean_fields(fields, errors)
+    text = _clean_purpose(purpose, errors)
+    if case_id is not None and (isinstance(case_id, bool) or not isinstance(case_id, int)):
+        errors["case"] = [_("The case must be given by its number.")]
+    if errors:
+        raise ValidationError(errors)
+    customer = Customer.objects.get(pk=customer_id)  # DoesNotExist: the caller answers 404
+    if case_id is not None and not _case_belongs_to(customer, case_id):
+        raise ValidationError({"case": [_("This case is not about this customer.")]})
+    values = {name: getattr(customer, name) or "" for name in chosen}
+    with transaction.atomic():
+        access = personal_data_access_record(
+            actor=actor,
+            customer_id=customer.pk,
+            fields=chosen,
+            purpose=text,
+            case_id=case_id,
+            source=source,
+            ip_address=ip_address,
+            action="customer.revealed",
+            audit_data={"empty_fields": [name for name in chosen if not values[name]]},
+        )
+    # Ids and field names only, never the values.
+    logger.info(
+        "personal data revealed: access=%s customer=%s actor=%s fields=%s source=%s",
+        access.pk,
+        customer.pk,
+        actor.pk,
+        ",".join(chosen),
+        source,
+    )
+    return Reveal(customer_id=customer.pk, access_id=access.pk, values=values)
+
+
+def customer_reveal(
+    *,
+    actor: User,
+    customer_id: int,
+    fields: Sequence[str],
+    purpose: str,
+    case_id: int | None,
+    source: str,
+    ip_address: str | None,
+) -> dict[str, str]:
+    """The plain values of ``fields`` (``PersonalField`` values) of one customer.
+
+    Checks ``scoring.reveal_personal_data`` (``PermissionDenied``); validates the fields
+    (at least one, known, no repeats), the purpose (5 to 500 characters) and that the case,
+    when given, is about this customer (``ValidationError`` keyed by ``fields``,
+    ``purpose`` and ``case``); raises ``Customer.DoesNotExist`` for an unknown customer.
+    In one transaction writes one ``PersonalDataAccess`` row and one ``customer.revealed``
+    audit entry. A field with nothing on file (an erased customer) comes back as ``""``.
+    """
+    return customer_reveal_with_access(
+        actor=actor,
+        customer_id=customer_id,
+        fields=fields,
+        purpose=purpose,
+        case_id=case_id,
+        source=source,
+        ip_address=ip_address,
+    ).values

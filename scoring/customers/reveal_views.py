@@ -1,0 +1,148 @@
+"""The reveal form on the case page and the customer search: HTTP only.
+
+The form posts here; the answer is the form's partial again, with the plain values shown
+once (``scoring/static/scoring/reveal.js`` swaps it in place; without JavaScript the same
+partial comes back inside the page layout). Values never go into a URL, a redirect, the
+session or a message, and every answer is marked ``no-store`` so no cache keeps them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from accounts.security import client_ip_address
+from scoring.customers.access import AccessSource, PersonalField
+from scoring.customers.reveal import (
+    PURPOSE_MAX_LENGTH,
+    Reveal,
+    can_reveal_personal_data,
+    customer_reveal_with_access,
+)
+from scoring.models import Customer
+
+PARTIAL = "scoring/_reveal_form.html"
+PAGE = "scoring/_reveal_page.html"
+# Sent by reveal.js: answer with the partial alone, for an in-place swap.
+PARTIAL_HEADER = "HTTP_X_REQUESTED_WITH"
+
+
+class RevealForm(forms.Form):
+    """Which fields and why. Prefixed per customer, so several forms can share a page."""
+
+    # Not "fields": that name is the form's own dict of fields.
+    personal_fields = forms.MultipleChoiceField(
+        label=_("Fields to reveal"),
+        choices=PersonalField.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one field to reveal.")},
+    )
+    purpose = forms.CharField(
+        label=_("Purpose"),
+        max_length=PURPOSE_MAX_LENGTH,
+        help_text=_(
+            "Why you need the plain values, e.g. “call the customer back about this case”. "
+            "Recorded in the access log; do not type personal details here."
+        ),
+        widget=forms.Textarea(attrs={"rows": 2, "autocomplete": "off"}),
+    )
+    case = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+
+    # The service's error keys → this form's fields (a case error is shown above the form).
+    SERVICE_FIELDS: ClassVar[dict[str, str]] = {"fields": "personal_fields", "purpose": "purpose"}
+
+    def __init__(self, *args: Any, customer_id: int, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", f"reveal-{customer_id}")
+        super().__init__(*args, **kwargs)
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        """Put the service's field-keyed messages on the matching fields."""
+        if not hasattr(exc, "error_dict"):
+            self.add_error(None, exc)
+            return
+        for name, messages in exc.message_dict.items():
+            target = self.SERVICE_FIELDS.get(name)
+            self.add_error(target, messages)
+
+
+def reveal_context(
+    customer: Customer,
+    *,
+    form: RevealForm | None = None,
+    case_id: int | None = None,
+    revealed: Reveal | None = None,
+) -> dict[str, Any]:
+    """What the partial needs; shared with the ``{% reveal_form %}`` inclusion tag."""
+    if form is None:
+        form = RevealForm(customer_id=customer.pk, initial={"case": case_id})
+    rows: list[tuple[str, str]] = []
+    if revealed is not None:
+        labels = dict(PersonalField.choices)
+        rows = [(str(labels[name]), value) for name, value in revealed.values.items()]
+    return {
+        "reveal_customer": customer,
+        "reveal_form": form,
+        "reveal_case_id": case_id,
+        "revealed": revealed,
+        "revealed_rows": rows,
+    }
+
+
+def _answer(request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    partial_only = request.META.get(PARTIAL_HEADER) == "fetch"
+    response = render(request, PARTIAL if partial_only else PAGE, context, status=status)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@never_cache
+@require_POST
+@login_required
+def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reveal the chosen fields of one customer for the stated purpose (logged)."""
+    if not can_reveal_personal_data(request.user):
+        raise PermissionDenied
+    try:
+        customer = Customer.objects.only("id", "external_id").get(pk=pk)
+    except Customer.DoesNotExist:
+        raise Http404 from None
+    form = RevealForm(request.POST, customer_id=customer.pk)
+    case_id = None
+    if form.is_valid():
+        case_id = form.cleaned_data.get("case")
+        try:
+            revealed = customer_reveal_with_access(
+                actor=request.user,  # type: ignore[arg-type]
+                customer_id=customer.pk,
+                fields=form.cleaned_data["personal_fields"],
+                purpose=form.cleaned_data["purpose"],
+                case_id=case_id,
+                source=AccessSource.PAGE,
+                ip_address=client_ip_address(request),
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        except Customer.DoesNotExist:
+            raise Http404 from None
+        else:
+            return _answer(
+                request,
+                reveal_context(
+                    customer,
+                    form=RevealForm(customer_id=customer.pk, initial={"case": case_id}),
+                    case_id=case_id,
+                    revealed=revealed,
+                ),
+            )
+    else:
+        case_value = form.data.get(form.add_prefix("case"), "")
+        case_id = int(case_value) if str(case_value).isdigit() else None
+    return _answer(request, reveal_context(customer, form=form, case_id=case_id), status=400)

@@ -1,0 +1,1 @@
+"""Versioned scorecards: the engine that scores, the explanations, fitting from data."""
