@@ -9,8 +9,34 @@ PYTEST_ARGS ?=
 RUN_ENV := PORTAL_ENV=local
 # Tests: the machine's PostgreSQL and Redis.
 TEST_ENV := PORTAL_ENV=test DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal REDIS_URL=redis://127.0.0.1:6379/0
+# The same tests again as `make run` runs: SQLite in a file (the test database is
+# test_<name> beside it), no Redis, jobs in-process. They cover every `connection.vendor`
+# fallback of the raw-SQL fast paths (claim, audit append and verify, bulk re-assessment,
+# seed_demo) and a sample of the services and in-process jobs around them.
+SQLITE_TEST_DB ?= $(CURDIR)/var/pytest-sqlite.sqlite3
+SQLITE_TEST_ENV := PORTAL_ENV=test DATABASE_URL=sqlite:///$(SQLITE_TEST_DB) REDIS_URL=
+SQLITE_TESTS := \
+	tests/portal/test_sqlite_run.py \
+	tests/cases/test_claim.py \
+	tests/compliance/test_audit.py \
+	tests/compliance/test_concurrency.py \
+	tests/compliance/test_append_only.py \
+	tests/compliance/test_commands.py \
+	tests/scoring/test_bulk_jobs.py \
+	tests/scoring/test_seed_demo.py \
+	tests/scoring/test_jobs.py \
+	tests/scoring/test_services.py \
+	tests/scoring/test_auto_apply.py \
+	tests/cases/test_decisions.py \
+	tests/cases/test_detection.py \
+	tests/cases/test_sla.py \
+	tests/cases/test_reassign.py \
+	tests/cases/test_queue.py \
+	tests/compliance/test_erasure.py \
+	tests/compliance/test_retention.py \
+	tests/compliance/test_access_log.py
 
-.PHONY: serve run test install install-dev services lint typecheck migrations-check pytest browser messages bench clean
+.PHONY: serve run test install install-dev services lint typecheck migrations-check pytest pytest-sqlite browser messages bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,10 +60,12 @@ run: install
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo --customers $(DEMO_CUSTOMERS) --if-empty --with-assessments
 	$(RUN_ENV) $(BIN)/python manage.py detect_unusable_lines
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo_intake
+	$(RUN_ENV) $(BIN)/python manage.py seed_demo_privacy
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-## test: services up, then lint, migration check, types and the whole suite
-test: install-dev services lint migrations-check typecheck pytest
+## test: services up, then lint, migration check, types, the whole suite on PostgreSQL and
+## the database-dependent part of it again on SQLite
+test: install-dev services lint migrations-check typecheck pytest pytest-sqlite
 
 services:
 	./scripts/ensure-services.sh
@@ -54,6 +82,12 @@ typecheck: install-dev
 
 pytest: install-dev
 	$(TEST_ENV) $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+## pytest-sqlite: the tests of the SQLite fallbacks, on SQLite with jobs in-process
+pytest-sqlite: install-dev
+	mkdir -p $(dir $(SQLITE_TEST_DB))
+	$(SQLITE_TEST_ENV) $(BIN)/pytest -m "not postgres_only and not browser and not worker" \
+	  $(SQLITE_TESTS) $(PYTEST_ARGS)
 
 browser: install-dev services
 	$(TEST_ENV) $(BIN)/pytest -m browser $(PYTEST_ARGS)

@@ -10,8 +10,11 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from axes.signals import user_locked_out
 
+        from accounts.navigation import NAV_ITEMS
         from accounts.receivers import audit_lockout
+        from portal.registries import register_nav_items
 
         # django-axes decides lockouts inside its backend; its signal is the only place to
         # learn of one. The receiver just hands over to the service.
         user_locked_out.connect(audit_lockout, dispatch_uid="accounts.audit_lockout")
+        register_nav_items(*NAV_ITEMS)

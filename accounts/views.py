@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
 
 from accounts import services
 from accounts.forms import SignInForm
+from accounts.models import User
+from accounts.roles import role_labels
 from accounts.security import clear_failed_sign_ins, client_ip_address
+from portal.navigation import navigation_for
 
 # Session key holding the time of the sign-in before this one (ISO 8601, UTC), for the home page.
 PREVIOUS_SIGN_IN_SESSION_KEY = "accounts.previous_sign_in"
@@ -66,3 +73,23 @@ def cooloff_minutes() -> int:
     if hasattr(cooloff, "total_seconds"):
         return round(cooloff.total_seconds() / 60)
     return round(float(cooloff) * 60)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def home(request: HttpRequest) -> HttpResponse:
+    user = cast(User, request.user)  # login_required
+    previous = request.session.get(PREVIOUS_SIGN_IN_SESSION_KEY)
+    sections = [link for link in navigation_for(user, request.path) if link.key != "home"]
+    return render(
+        request,
+        "home.html",
+        {
+            "display_name": user.get_full_name() or user.get_username(),
+            "roles": role_labels(user.role_names),
+            "signed_in_at": user.last_login,
+            "previous_sign_in": datetime.fromisoformat(previous) if previous else None,
+            "first_sign_in": PREVIOUS_SIGN_IN_SESSION_KEY in request.session and not previous,
+            "sections": sections,
+        },
+    )

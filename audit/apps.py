@@ -9,3 +9,7 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from audit import checks  # noqa: F401  (registers the system checks)
+        from audit.denials import access_denied_record
+        from portal.registries import on_access_denied
+
+        on_access_denied(access_denied_record)

@@ -49,10 +49,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from audit.models import GENESIS_HASH, AuditEntry
+from portal.permissions import Actor, ChannelActor, SystemActor, is_person
 
 logger = logging.getLogger(__name__)
-
-from portal.permissions import Actor, ChannelActor, SystemActor, is_person
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser as User
@@ -65,10 +64,10 @@ __all__ = [
     "audit_record",
     "change_reason",
     "entry_hash",
-    "target_type_of",
     "history_user",
     "normalise_data",
     "save_with_history",
+    "target_type_of",
     "verify_chain",
 ]
 
@@ -515,6 +514,7 @@ _FIELDS = (
     "hash",
     "created_at",
     "actor_id",
+    "actor_label",
     "action",
     "target_type",
     "target_id",

@@ -163,3 +163,14 @@ def notifications_mark_all_read(*, actor: User) -> int:
     return Notification.objects.filter(recipient_id=actor.pk, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+def unread_badge(user: Any) -> str:
+    """ "" (no badge), the count, or "99+": one small COUNT on the unread partial index,
+    only for a signed-in user."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ""
+    n = unread_count(user)
+    if n == 0:
+        return ""
+    return f"{UNREAD_BADGE_CAP}+" if n > UNREAD_BADGE_CAP else str(n)

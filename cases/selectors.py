@@ -35,11 +35,11 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit import history
+from audit.history import FieldChange
 from cases import policy
 from cases.models import OPEN_STATUSES, Case, CaseEvent, CaseEventKind, Note
 from cases.permissions import can_view_cases
-from compliance.history import selectors as history
-from compliance.history.selectors import FieldChange
 from scoring.models import Assessment, AssessmentTrigger, Block
 
 
@@ -442,8 +442,8 @@ def _changes(
     prev: Mapping[str, Any],
     usernames: Mapping[int, str] | None = None,
 ) -> list[FieldChange]:
-    """The changed fields shown as the auditor's history shows them (``compliance.history.selectors``:
-    local times, usernames, translated labels; personal fields only as "(changed)")."""
+    """The changed fields shown as the auditor's history shows them (``audit.history``: local
+    times, usernames, translated labels; personal fields only as "(changed)")."""
     pairs = _changed_fields(model, snap, prev)
     if usernames is None:
         usernames = history.usernames_for(pairs)

@@ -6,3 +6,25 @@ class ComplianceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "compliance"
     verbose_name = _("Compliance")
+
+    def ready(self) -> None:
+        from compliance.navigation import NAV_ITEMS
+        from compliance.privacy.retention import keep_days_in_force
+        from portal.registries import (
+            HistoryKind,
+            register_history_kinds,
+            register_nav_items,
+            register_retention_period,
+        )
+
+        register_nav_items(*NAV_ITEMS)
+        register_retention_period(keep_days_in_force)
+        register_history_kinds(
+            HistoryKind(
+                "privacy_request",
+                "compliance.DataSubjectRequest",
+                _("Privacy request"),
+                order=80,
+            ),
+            HistoryKind("legal_hold", "compliance.LegalHold", _("Legal hold"), order=90),
+        )

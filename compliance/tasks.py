@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from compliance.services import audit_chain_verify
+from audit.services import audit_chain_verify
 from portal.permissions import SystemActor
 
 

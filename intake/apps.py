@@ -8,9 +8,16 @@ class IntakeConfig(AppConfig):
     verbose_name = _("Intake")
 
     def ready(self) -> None:
-        # What intake holds about a customer, for data-subject requests, erasure and
-        # retention (the compliance workspace asks the registry).
+        from intake.navigation import NAV_ITEMS
         from intake.personal_data import IntakePersonalData
         from portal.pii.sources import register
+        from portal.registries import HistoryKind, register_history_kinds, register_nav_items
 
+        # What intake holds about a customer, for data-subject requests, erasure and
+        # retention (the compliance workspace asks the registry).
         register(IntakePersonalData())
+        register_nav_items(*NAV_ITEMS)
+        feedback_pii = frozenset({"name", "phone", "description", "name_hash", "phone_hash"})
+        register_history_kinds(
+            HistoryKind("feedback", "intake.Feedback", _("Feedback"), feedback_pii, order=70),
+        )

@@ -1,4 +1,4 @@
-"""Template context every page shares: the signed-in user's navigation and unread badge."""
+"""Template context every page shares: the signed-in user's navigation and header badges."""
 
 from __future__ import annotations
 
@@ -8,19 +8,14 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from portal.navigation import navigation_for
+from portal.registries import badges
 
 
-def _unread_badge(user: Any) -> str:
-    """ "" (no badge), the count, or "99+": one small COUNT on the unread partial index,
-    only for a signed-in user."""
+def _badge(badge: Any, user: Any) -> str:
+    """A badge's text for a signed-in user, "" for anyone else (no query for them)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return ""
-    from cases.notifications import UNREAD_BADGE_CAP, unread_count
-
-    n = unread_count(user)
-    if n == 0:
-        return ""
-    return f"{UNREAD_BADGE_CAP}+" if n > UNREAD_BADGE_CAP else str(n)
+    return str(badge(user))
 
 
 def portal(request: HttpRequest) -> dict[str, Any]:
@@ -31,5 +26,9 @@ def portal(request: HttpRequest) -> dict[str, Any]:
         "nav_items": SimpleLazyObject(
             lambda: navigation_for(user, request.path) if user is not None else []
         ),
-        "unread_notifications": SimpleLazyObject(lambda: _unread_badge(user)),
+        # Each app's header badges (``portal.registries.register_badge``), by name.
+        **{
+            name: SimpleLazyObject(lambda badge=badge: _badge(badge, user))
+            for name, badge in badges().items()
+        },
     }

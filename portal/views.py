@@ -1,58 +1,20 @@
-"""Project-level pages: the signed-in home and the error pages."""
+"""Project-level pages: the error pages (the signed-in home is ``accounts.views.home``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
-from django.views.decorators.http import require_http_methods
 
-from accounts.models import User
-from accounts.roles import role_labels
-from accounts.views import PREVIOUS_SIGN_IN_SESSION_KEY
-from audit.log import audit_record
-from portal.navigation import navigation_for
-
-
-@login_required
-@require_http_methods(["GET", "HEAD"])
-def home(request: HttpRequest) -> HttpResponse:
-    user = cast(User, request.user)  # login_required
-    previous = request.session.get(PREVIOUS_SIGN_IN_SESSION_KEY)
-    sections = [link for link in navigation_for(user, request.path) if link.key != "home"]
-    return render(
-        request,
-        "home.html",
-        {
-            "display_name": user.get_full_name() or user.get_username(),
-            "roles": role_labels(user.role_names),
-            "signed_in_at": user.last_login,
-            "previous_sign_in": datetime.fromisoformat(previous) if previous else None,
-            "first_sign_in": PREVIOUS_SIGN_IN_SESSION_KEY in request.session and not previous,
-            "sections": sections,
-        },
-    )
-
-
-# Refused writes are audited; refused reads are not (every page's links would flood the chain).
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+from portal.registries import access_denied
 
 
 def audit_access_denied(user: Any, method: str, path: str) -> None:
-    """Audit a signed-in person's refused write: method and path only (no query string,
-    which could carry what they typed; paths hold ids, never personal data)."""
-    if method.upper() not in WRITE_METHODS or not getattr(user, "is_authenticated", False):
-        return
-    audit_record(
-        actor=user,
-        action="access.denied",
-        target=None,
-        data={"method": method.upper(), "path": path[:300], "status": 403},
-    )
+    """Tell whoever listens (the audit log, ``portal.registries.on_access_denied``) of a
+    refused request: method and path only."""
+    access_denied(user, method, path)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -46,9 +46,13 @@ from scoring.models import (
     ScorecardStatus,
 )
 from scoring.permissions import (
+    ensure_can_activate_scorecards,
+    ensure_can_author_scorecards,
     ensure_can_create_customers,
     ensure_can_manage_blocks,
     ensure_can_search_customers,
+    ensure_can_set_usable_limits,
+    ensure_can_shadow_compare_scorecards,
 )
 from scoring.scorecards.engine import (
     APPROVE,
@@ -352,20 +356,6 @@ SCORECARD_EDITABLE_FIELDS: frozenset[str] = frozenset(
 )
 
 
-def _ensure_can_author_scorecards(actor: Actor) -> None:
-    if isinstance(actor, SystemActor):
-        return
-    if not (actor.is_authenticated and actor.has_perm("scoring.add_scorecard")):
-        raise PermissionDenied(_("You may not create scorecard versions."))
-
-
-def _ensure_can_activate_scorecards(actor: Actor) -> None:
-    if isinstance(actor, SystemActor) or not (
-        actor.is_authenticated and actor.has_perm("scoring.activate_scorecard")
-    ):
-        raise PermissionDenied(_("Only a supervisor may activate a scorecard version."))
-
-
 def _save_scorecard(scorecard: Scorecard, *, actor: Actor, reason: str, **kwargs: Any) -> None:
     scorecard._history_user = history_user(actor)  # type: ignore[attr-defined]
     scorecard._change_reason = reason[:CHANGE_REASON_MAX_LENGTH]  # type: ignore[attr-defined]
@@ -444,7 +434,7 @@ def scorecard_create_draft(
     Raises ``PermissionDenied`` without ``scoring.add_scorecard`` and ``ValidationError``
     naming every problem in the spec (see ``scoring.scorecards.engine.validate_spec``).
     """
-    _ensure_can_author_scorecards(actor)
+    ensure_can_author_scorecards(actor)
     return _scorecard_create(
         actor=actor,
         fields={
@@ -468,7 +458,7 @@ def scorecard_new_version_from(
     *, actor: Actor, scorecard_id: int, changes: Mapping[str, Any]
 ) -> Scorecard:
     """A draft copy of a version with ``changes`` applied: how an active scorecard changes."""
-    _ensure_can_author_scorecards(actor)
+    ensure_can_author_scorecards(actor)
     base = Scorecard.objects.get(pk=scorecard_id)
     fields = {name: getattr(base, name) for name in SCORECARD_EDITABLE_FIELDS}
     fields.update(changes)
@@ -489,7 +479,7 @@ def scorecard_update_draft(
 ) -> Scorecard:
     """Edit a draft. A version that has been activated is refused with a ``Conflict``
     (it is immutable: create a new version from it instead)."""
-    _ensure_can_author_scorecards(actor)
+    ensure_can_author_scorecards(actor)
     scorecard = Scorecard.objects.select_for_update().get(pk=scorecard_id)
     if scorecard.activated_at is not None or scorecard.status != ScorecardStatus.DRAFT:
         raise Conflict(
@@ -534,7 +524,7 @@ def scorecard_activate(*, actor: User, scorecard_id: int) -> Scorecard:
     Raises ``PermissionDenied``, ``ValidationError`` for an unsound spec, ``Conflict`` for
     the current champion or a retired version, and ``Scorecard.DoesNotExist``.
     """
-    _ensure_can_activate_scorecards(actor)
+    ensure_can_activate_scorecards(actor)
     rows = list(
         Scorecard.objects.select_for_update()
         .filter(Q(pk=scorecard_id) | Q(is_champion=True))
@@ -662,8 +652,7 @@ def scorecard_shadow_compare(
     seed over the same population gives the same customers. Supervisors only
     (``scoring.add_scorecard``: the people who decide what to activate).
     """
-    if not (actor.is_authenticated and actor.has_perm("scoring.add_scorecard")):
-        raise PermissionDenied(_("Only a supervisor may shadow-score a scorecard version."))
+    ensure_can_shadow_compare_scorecards(actor)
     if not 1 <= sample_size <= SHADOW_MAX_SAMPLE:
         raise ValidationError(
             _("Choose a sample of 1 to %(max)d customers.") % {"max": SHADOW_MAX_SAMPLE},
@@ -830,8 +819,7 @@ def credit_line_set_usable_limit(
     audited with before and after plus ``audit_data`` (ids and codes only). Returns
     ``(before, after)``. ``PermissionDenied`` without ``scoring.change_creditline``.
     """
-    if not actor.has_perm("scoring.change_creditline"):
-        raise PermissionDenied
+    ensure_can_set_usable_limits(actor)
     line = CreditLine.objects.select_for_update().get(pk=credit_line_id)
     if usable_limit < 0 or usable_limit > line.granted_limit:
         raise ValidationError(

@@ -1,4 +1,5 @@
-"""Celery entry points for assessments: take ids, call one service (``scoring.assessments.services``).
+"""Celery entry points for assessments: take ids, call one service
+(``scoring.assessments.services``).
 
 Every task is idempotent by a state guard in its service (a second delivery finds nothing
 to claim), runs with ``acks_late`` (a message is acknowledged only after the work, so a

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -33,6 +33,12 @@ from cases.models import (
     DecisionKind,
     DecisionReason,
     DecisionState,
+)
+from cases.permissions import (
+    ensure_can_approve,
+    ensure_can_approve_decisions,
+    ensure_can_decide_on,
+    ensure_can_propose_decisions,
 )
 from cases.services import case_bump, case_ensure_version, case_event_record, case_lock
 from portal.errors import Conflict
@@ -51,33 +57,6 @@ COMMENT_MAX_LENGTH = 4000
 CENT = Decimal(1).scaleb(-MONEY_PLACES)
 
 KINDS_WITH_BLOCKS = frozenset({DecisionKind.LIFT_BLOCK, DecisionKind.KEEP_BLOCK})
-
-
-# --- permissions ----------------------------------------------------------------------------
-
-
-def can_propose_decisions(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.has_perm("cases.add_decision"))
-
-
-def can_approve_decisions(user: Any) -> bool:
-    """Approve or reject a proposed decision: supervisors (``cases.change_decision``)."""
-    return bool(getattr(user, "is_authenticated", False) and user.has_perm("cases.change_decision"))
-
-
-def ensure_can_decide_on(actor: User, case: Case) -> None:
-    """Officers decide on the cases assigned to them; a supervisor on any case."""
-    if not can_propose_decisions(actor):
-        raise PermissionDenied(_("You may not decide on cases."))
-    if case.assignee_id != actor.pk and not can_approve_decisions(actor):
-        raise PermissionDenied(_("This case is assigned to someone else."))
-
-
-def ensure_can_approve(actor: User, decision: Decision) -> None:
-    if not can_approve_decisions(actor):
-        raise PermissionDenied(_("Only a supervisor may approve or reject decisions."))
-    if decision.proposed_by_id == actor.pk:
-        raise PermissionDenied(_("You cannot approve or reject your own decision."))
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -322,8 +301,7 @@ def decision_propose(
     ``Conflict`` (stale ``version``: a second submit of the same form is one; case closed
     or already waiting for approval), ``ValidationError`` by field, ``Case.DoesNotExist``.
     """
-    if not can_propose_decisions(actor):
-        raise PermissionDenied(_("You may not decide on cases."))
+    ensure_can_propose_decisions(actor)
     case = case_lock(case_id=case_id)
     ensure_can_decide_on(actor, case)
     case_ensure_version(case=case, version=version)
@@ -403,8 +381,7 @@ def decision_approve(*, actor: User, decision_id: int, comment: str = "") -> Dec
     Raises ``PermissionDenied`` (not a supervisor, or the proposer), ``Conflict`` (already
     decided: safe to retry), ``ValidationError``, ``Decision.DoesNotExist``.
     """
-    if not can_approve_decisions(actor):
-        raise PermissionDenied(_("Only a supervisor may approve or reject decisions."))
+    ensure_can_approve_decisions(actor)
     case, decision = _lock_decision(decision_id=decision_id)
     ensure_can_approve(actor, decision)
     if decision.state != DecisionState.PROPOSED:
@@ -434,8 +411,7 @@ def decision_reject(*, actor: User, decision_id: int, comment: str) -> Decision:
     Raises ``PermissionDenied``, ``Conflict`` (already decided), ``ValidationError`` (no
     comment), ``Decision.DoesNotExist``.
     """
-    if not can_approve_decisions(actor):
-        raise PermissionDenied(_("Only a supervisor may approve or reject decisions."))
+    ensure_can_approve_decisions(actor)
     case, decision = _lock_decision(decision_id=decision_id)
     ensure_can_approve(actor, decision)
     if decision.state != DecisionState.PROPOSED:

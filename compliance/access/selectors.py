@@ -19,7 +19,6 @@ Unusual volume
 
 from __future__ import annotations
 
-import ipaddress
 import statistics
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,18 +28,15 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from audit.log import audit_record
 from compliance.exports.table import ExportTable
 from portal.dates import year_in_range, year_range_message
-from portal.permissions import actor_label
-from scoring.customers.access import AccessSource, PersonalDataAccess, PersonalField
+from scoring.customers.access import PersonalDataAccess, PersonalField
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    pass
 
 __all__ = [
     "EXPORT_COLUMNS",
@@ -54,10 +50,8 @@ __all__ = [
     "access_page",
     "accesses",
     "can_view_access_log",
-    "clean_ip_address",
     "export_table",
     "filters_from_params",
-    "personal_data_access_record",
     "unusual_volume",
 ]
 
@@ -172,84 +166,6 @@ def filters_from_params(params: Mapping[str, Any]) -> AccessFilters:
             }
         )
     return form.filters()
-
-
-# --- recording an access --------------------------------------------------------------------
-
-
-def clean_ip_address(ip_address: str | None) -> str | None:
-    """A valid address or ``None``: a malformed header must not turn a reveal into a 500."""
-    if not ip_address:
-        return None
-    try:
-        return str(ipaddress.ip_address(str(ip_address).strip()))
-    except ValueError:
-        return None
-
-
-@transaction.atomic(savepoint=False)
-def personal_data_access_record(
-    *,
-    actor: User,
-    customer_id: int,
-    fields: Sequence[str],
-    purpose: str,
-    source: str,
-    ip_address: str | None,
-    case_id: int | None = None,
-    request_id: int | None = None,
-    action: str = "customer.revealed",
-    audit_data: Mapping[str, Any] | None = None,
-) -> PersonalDataAccess:
-    """Record that ``actor`` saw ``fields`` of a customer in plain text: the one way to write
-    the access log.
-
-    Writes one ``PersonalDataAccess`` row and one audit entry (``action``, about the
-    customer) in the caller's transaction, or in its own outside one. The audit entry holds
-    ids, field names and codes: ``access``, ``fields``, ``case`` and ``source``, then
-    ``request`` when a data-subject request is named, then ``audit_data`` (which must hold
-    no personal values either); never the purpose, which is free text typed by staff and
-    stays on the access row. The address is kept only when it is a valid IP address.
-
-    The caller has checked that the actor may see the data and validated what the user
-    typed; what is left to check here are programming errors (``ValueError``): an unknown
-    source or field, no field, an empty purpose.
-    """
-    if source not in AccessSource.values:
-        raise ValueError(f"Unknown access source {source!r}.")
-    chosen = [str(name) for name in fields]
-    if not chosen or any(name not in PersonalField.values for name in chosen):
-        raise ValueError("An access names at least one field, each a PersonalField value.")
-    text = " ".join(str(purpose or "").split())
-    if not text:
-        raise ValueError("An access states its purpose.")
-    access = PersonalDataAccess.objects.create(
-        actor=actor,
-        actor_label=actor_label(actor),
-        customer_id=customer_id,
-        fields=chosen,
-        purpose=text,
-        case_id=case_id,
-        source=source,
-        ip_address=clean_ip_address(ip_address),
-    )
-    data: dict[str, Any] = {
-        "access": access.pk,
-        "fields": chosen,
-        "case": case_id,
-        "source": source,
-    }
-    if request_id is not None:
-        data["request"] = request_id
-    data.update(audit_data or {})
-    customer_type = PersonalDataAccess._meta.get_field("customer").related_model._meta
-    audit_record(
-        actor=actor,
-        action=action,
-        target=(f"{customer_type.app_label}.{customer_type.model_name}", str(customer_id)),
-        data=data,
-    )
-    return access
 
 
 # --- rows ------------------------------------------------------------------------------------

@@ -99,10 +99,6 @@ def last_chain_verification() -> ChainVerification | None:
     return ChainVerification.objects.select_related("actor").order_by("-created_at", "-id").first()
 
 
-def last_good_chain_verification() -> ChainVerification | None:
-    return ChainVerification.objects.filter(ok=True).order_by("-created_at", "-id").first()
-
-
 # --- export of the audit log (compliance.exports.services calls this; keep it at the end) ---------
 
 AUDIT_EXPORT_COLUMNS = (

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from audit.services import audit_chain_verify
 from compliance.auditlog.forms import AuditLogFilterForm, VerifyChainForm
 from compliance.auditlog.selectors import (
     AuditEntryFilters,
@@ -17,7 +18,6 @@ from compliance.auditlog.selectors import (
     last_chain_verification,
 )
 from compliance.permissions import can_verify_audit_chain, can_view_audit_log
-from compliance.services import audit_chain_verify
 
 PAGE_SIZE = 50
 

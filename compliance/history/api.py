@@ -25,10 +25,10 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from audit.models import AuditEntry
+from audit.services import audit_chain_verify
 from compliance.auditlog.selectors import AuditEntryFilters, audit_entries
 from compliance.history import selectors as history
 from compliance.permissions import can_browse_history, can_verify_audit_chain
-from compliance.services import audit_chain_verify
 from portal.api import BoundedDateTimeField, allowed_by
 
 CanBrowseHistory = allowed_by(can_browse_history)

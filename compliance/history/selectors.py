@@ -1,8 +1,9 @@
 """Browsing django-simple-history: every version of a record (or every change an officer
 made), with who, when, why and the field diff against the version before it.
 
-Shared by the auditor's history pages, the history API and the exporter. Models are looked
-up lazily (``apps.get_model``), because compliance sits below scoring and cases.
+Shared by the auditor's history pages, the history API and the exporter. Record types are
+registered by their apps (``portal.registries``); how a version's values read is
+``audit.history``.
 
 Personal fields never leave this module in plain text: names, phones and ID numbers are
 masked (``compliance.masking``), any other encrypted field (a customer's free text) shows
@@ -16,28 +17,34 @@ users named in the diffs).
 from __future__ import annotations
 
 import heapq
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from itertools import islice
 from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from audit.history import (
+    FieldChange,
+    Pair,
+    _is_user,
+    _usernames,
+    display_value,
+    field_changes,
+    is_personal,
+    usernames_for,
+)
 from compliance.exports.table import ExportTable
-from portal.pii.fields import EncryptedTextField
-from portal.pii.masking import mask
+from portal.registries import HistoryKind, history_kinds
 
 __all__ = [
     "ACTION_TYPES",
@@ -81,53 +88,31 @@ ACTION_LABELS: dict[str, Promise] = {
 
 # A system actor is named in the change reason: "assessment.succeeded by system:assessment_run".
 _SYSTEM_ACTOR = re.compile(r"\bby (system:[A-Za-z0-9_.\-]+)")
-# Which masker shows a personal field; a personal field not listed here shows "(changed)".
-_MASK_KIND = {"name": "name", "phone": "phone", "national_id": "national_id"}
 
 
 class UnknownHistoryKind(LookupError):
     """No record type of that name is browsable."""
 
 
-@dataclass(frozen=True)
-class HistoryKind:
-    key: str
-    model_label: str
-    label: Promise
-    personal: frozenset[str] = frozenset()
+class _Kinds(Mapping[str, HistoryKind]):
+    """The registered history kinds (``portal.registries``), read when asked: every app
+    registers its own from ``ready()``."""
 
-    def history_model(self) -> Any:
-        """The model's historical model (``HistoricalCase``…), looked up lazily."""
-        return apps.get_model(self.model_label).history.model
+    def __getitem__(self, key: str) -> HistoryKind:
+        return history_kinds()[key]
 
-    def is_personal(self, model_field: models.Field[Any, Any]) -> bool:
-        return model_field.name in self.personal or isinstance(model_field, EncryptedTextField)
+    def __iter__(self) -> Iterator[str]:
+        return iter(history_kinds())
+
+    def __len__(self) -> int:
+        return len(history_kinds())
 
 
-_CUSTOMER_PII = frozenset(
-    {"name", "phone", "national_id", "name_hash", "phone_hash", "national_id_hash"}
-)
-_FEEDBACK_PII = frozenset({"name", "phone", "description", "name_hash", "phone_hash"})
+KINDS: Mapping[str, HistoryKind] = _Kinds()
 
-KINDS: dict[str, HistoryKind] = {
-    kind.key: kind
-    for kind in (
-        HistoryKind("case", "cases.Case", gettext_lazy("Case")),
-        HistoryKind("customer", "scoring.Customer", gettext_lazy("Customer"), _CUSTOMER_PII),
-        HistoryKind("credit_line", "scoring.CreditLine", gettext_lazy("Credit line")),
-        HistoryKind("block", "scoring.Block", gettext_lazy("Block")),
-        HistoryKind("decision", "cases.Decision", gettext_lazy("Decision")),
-        HistoryKind("note", "cases.Note", gettext_lazy("Note")),
-        HistoryKind("assessment", "scoring.Assessment", gettext_lazy("Assessment")),
-        HistoryKind("feedback", "intake.Feedback", gettext_lazy("Feedback"), _FEEDBACK_PII),
-        HistoryKind(
-            "privacy_request", "compliance.DataSubjectRequest", gettext_lazy("Privacy request")
-        ),
-        HistoryKind("legal_hold", "compliance.LegalHold", gettext_lazy("Legal hold")),
-    )
-}
-_RANK = {key: rank for rank, key in enumerate(KINDS)}
-_KIND_OF_MODEL = {kind.model_label: kind for kind in KINDS.values()}
+
+def _rank(key: str) -> int:
+    return history_kinds()[key].order
 
 
 def kind_choices() -> list[tuple[str, str]]:
@@ -162,15 +147,6 @@ class HistoryFilters:
             "actor": self.actor,
         }
         return {key: value for key, value in params.items() if value}
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    field: str
-    label: str
-    old: str
-    new: str
-    personal: bool = False
 
 
 @dataclass(frozen=True)
@@ -213,7 +189,7 @@ def _micros(moment: datetime) -> int:
 
 
 def _key(moment: datetime, kind: str, history_id: int) -> tuple[int, int, int]:
-    return (_micros(moment), _RANK[kind], history_id)
+    return (_micros(moment), _rank(kind), history_id)
 
 
 def _encode_cursor(direction: str, key: tuple[int, int, int]) -> str:
@@ -331,7 +307,7 @@ def _raw_versions(
     """The kind's rows of ``base`` in order, ``batch`` per query, each with its previous
     version (one more query per batch)."""
     history = kind.history_model()
-    rank = _RANK[kind.key]
+    rank = _rank(kind.key)
     order = ("-history_date", "-history_id") if newest_first else ("history_date", "history_id")
     position = start
     while True:
@@ -386,10 +362,6 @@ def _merged(
 # --- diffs ----------------------------------------------------------------------------------
 
 
-def _is_user(model_field: Any) -> bool:
-    return bool(model_field.is_relation and model_field.related_model is get_user_model())
-
-
 def _user_ids(raws: Iterable[Raw]) -> set[int]:
     ids: set[int] = set()
     for _sort, _name, record, previous in raws:
@@ -402,104 +374,6 @@ def _user_ids(raws: Iterable[Raw]) -> set[int]:
                     if value is not None:
                         ids.add(value)
     return ids
-
-
-def _usernames(ids: set[int], known: dict[int, str]) -> dict[int, str]:
-    missing = ids - set(known)
-    if missing:
-        user_model = get_user_model()
-        known.update(
-            user_model.objects.filter(pk__in=missing).values_list("pk", user_model.USERNAME_FIELD)
-        )
-    return known
-
-
-def is_personal(model_field: Any) -> bool:
-    """Whether a field holds personal data: one listed for its record type, or encrypted.
-    A field of a model that is no record type here: encrypted, or a name, phone or ID."""
-    kind = _KIND_OF_MODEL.get(model_field.model._meta.label)
-    if kind is not None:
-        return kind.is_personal(model_field)
-    return model_field.name in _MASK_KIND or isinstance(model_field, EncryptedTextField)
-
-
-Pair = tuple[Any, Any, Any]  # (model field, old value, new value)
-
-
-def usernames_for(pairs: Iterable[Pair]) -> dict[int, str]:
-    """The usernames of the users that the values of user fields in ``pairs`` name, in one
-    query (none when no user field is among them)."""
-    ids = {
-        value
-        for model_field, old, new in pairs
-        if _is_user(model_field)
-        for value in (old, new)
-        if value is not None
-    }
-    return _usernames(ids, {}) if ids else {}
-
-
-def display_value(
-    model_field: Any,
-    value: Any,
-    usernames: Mapping[int, str],
-    *,
-    personal: bool | None = None,
-    digest: bool = False,
-) -> str:
-    """A field's value as history shows it: empty for none; a personal value masked (a
-    name, phone or ID number) or only "(changed)"; a user by username (from
-    ``usernames``), another record as "#id"; a choice, yes or no by its translated label; a
-    time in local time. ``personal`` defaults to ``is_personal(model_field)``; ``digest``
-    says a personal value is only a digest of the plain one (which was never loaded), so it
-    shows as "(changed)"."""
-    if value is None or value == "":
-        return ""
-    if personal is None:
-        personal = is_personal(model_field)
-    if personal:
-        masker = None if digest else _MASK_KIND.get(model_field.name)
-        return mask(masker, str(value)) if masker else _("(changed)")
-    if model_field.is_relation:
-        if _is_user(model_field):
-            return usernames.get(value, f"#{value}")
-        return f"#{value}"
-    if model_field.choices:
-        return str(dict(model_field.flatchoices).get(value, value))
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, date | Decimal | int):
-        return str(value)
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
-    return str(value)
-
-
-def field_changes(
-    pairs: Iterable[Pair],
-    usernames: Mapping[int, str],
-    *,
-    kind: HistoryKind | None = None,
-    digest: bool = False,
-) -> list[FieldChange]:
-    """Each (field, old, new) as a ``FieldChange`` shown by ``display_value``; which fields
-    are personal: ``kind``'s, else ``is_personal``. ``digest``: personal values are
-    digests."""
-    changes = []
-    for model_field, old, new in pairs:
-        personal = kind.is_personal(model_field) if kind else is_personal(model_field)
-        changes.append(
-            FieldChange(
-                field=model_field.name,
-                label=str(model_field.verbose_name),
-                old=display_value(model_field, old, usernames, personal=personal, digest=digest),
-                new=display_value(model_field, new, usernames, personal=personal, digest=digest),
-                personal=personal,
-            )
-        )
-    return changes
 
 
 def _changes(

@@ -7,7 +7,7 @@ lines, assessments, cases and feedback) comes through ``compliance.personal_data
 
 Exports of a person's data are built when downloaded and never stored. Each download shows
 plain personal values, so it is recorded through
-``compliance.access.selectors.personal_data_access_record`` (one ``PersonalDataAccess`` row naming
+``scoring.customers.reveal.personal_data_access_record`` (one ``PersonalDataAccess`` row naming
 the request and one ``privacy_request.export_downloaded`` audit entry). Fulfilling an access
 or copy request only counts the export's sections: nobody sees the values then, so it writes
 no access row.
@@ -28,12 +28,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.log import audit_record, change_reason, history_user
-from compliance.access.selectors import personal_data_access_record
 from compliance.models import DataSubjectRequest, RequestChannel, RequestKind, RequestStatus
 from compliance.privacy.erasure import customer_erase, customer_model
 from portal.errors import Conflict
 from portal.pii.sources import ERASED_TEXT, case_records, customer_records, sources
 from scoring.customers.access import AccessSource, PersonalField
+from scoring.customers.reveal import personal_data_access_record
 
 if TYPE_CHECKING:
     from accounts.models import User

@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from compliance.privacy.retention import keep_days_in_force
 from intake.feedback import selectors as intake_selectors
 from intake.feedback import services as intake
 from intake.feedback.forms import (
@@ -37,6 +36,7 @@ from intake.feedback.forms import (
 )
 from intake.ratelimits import LOOKUP_GROUP, SUBMIT_GROUP, rate_limited
 from portal.pii.sources import RetentionRecordType
+from portal.registries import retention_days
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def _too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
 
 def _render_form(request: HttpRequest, form: FeedbackForm, status: int = 200) -> HttpResponse:
     # While the policy is switched off the notice must not promise deletion.
-    keep_days = keep_days_in_force(RetentionRecordType.FEEDBACK_TEXT, default=DEFAULT_KEEP_DAYS)
+    keep_days = retention_days(RetentionRecordType.FEEDBACK_TEXT, default=DEFAULT_KEEP_DAYS)
     context = {
         "form": form,
         "keep_days": keep_days,

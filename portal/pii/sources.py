@@ -41,10 +41,7 @@ from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
-    from accounts.models import User
-    from portal.permissions import SystemActor
-
-    Actor = User | SystemActor
+    from portal.permissions import Actor
 
 __all__ = [
     "ERASED_TEXT",

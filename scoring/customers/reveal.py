@@ -1,7 +1,7 @@
 """Revealing a customer's personal fields in plain text: the one way out of the masking.
 
 Every reveal states a purpose and is logged before the values leave, through
-``compliance.access.selectors.personal_data_access_record``: one ``PersonalDataAccess`` row (who,
+``scoring.customers.reveal.personal_data_access_record``: one ``PersonalDataAccess`` row (who,
 whose, which fields, why, for which case, from where) and one ``customer.revealed`` audit
 entry (ids and field names only), written in the same transaction. The values themselves
 are never logged, audited or put in an exception message; the purpose (free text typed by
@@ -13,8 +13,9 @@ is still logged, with ``""`` for each such field, so the caller can say so.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +23,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from compliance.access.selectors import personal_data_access_record
-from scoring.customers.access import AccessSource, PersonalField
+from audit.log import audit_record
+from portal.permissions import actor_label
+from scoring.customers.access import AccessSource, PersonalDataAccess, PersonalField
 from scoring.models import Customer
 
 if TYPE_CHECKING:
@@ -191,3 +193,76 @@ def customer_reveal(
         source=source,
         ip_address=ip_address,
     ).values
+
+
+# --- recording an access --------------------------------------------------------------------
+
+
+def clean_ip_address(ip_address: str | None) -> str | None:
+    """A valid address or ``None``: a malformed header must not turn a reveal into a 500."""
+    if not ip_address:
+        return None
+    try:
+        return str(ipaddress.ip_address(str(ip_address).strip()))
+    except ValueError:
+        return None
+
+
+@transaction.atomic(savepoint=False)
+def personal_data_access_record(
+    *,
+    actor: User,
+    customer_id: int,
+    fields: Sequence[str],
+    purpose: str,
+    source: str,
+    ip_address: str | None,
+    case_id: int | None = None,
+    request_id: int | None = None,
+    action: str = "customer.revealed",
+    audit_data: Mapping[str, Any] | None = None,
+) -> PersonalDataAccess:
+    """Record that ``actor`` saw ``fields`` of a customer in plain text: the one way to write
+    the access log.
+
+    Writes one ``PersonalDataAccess`` row and one audit entry (``action``, about the
+    customer) in the caller's transaction, or in its own outside one. The audit entry holds
+    ids, field names and codes: ``access``, ``fields``, ``case`` and ``source``, then
+    ``request`` when a data-subject request is named, then ``audit_data`` (which must hold
+    no personal values either); never the purpose, which is free text typed by staff and
+    stays on the access row. The address is kept only when it is a valid IP address.
+
+    The caller has checked that the actor may see the data and validated what the user
+    typed; what is left to check here are programming errors (``ValueError``): an unknown
+    source or field, no field, an empty purpose.
+    """
+    if source not in AccessSource.values:
+        raise ValueError(f"Unknown access source {source!r}.")
+    chosen = [str(name) for name in fields]
+    if not chosen or any(name not in PersonalField.values for name in chosen):
+        raise ValueError("An access names at least one field, each a PersonalField value.")
+    text = " ".join(str(purpose or "").split())
+    if not text:
+        raise ValueError("An access states its purpose.")
+    access = PersonalDataAccess.objects.create(
+        actor=actor,
+        actor_label=actor_label(actor),
+        customer_id=customer_id,
+        fields=chosen,
+        purpose=text,
+        case_id=case_id,
+        source=source,
+        ip_address=clean_ip_address(ip_address),
+    )
+    data: dict[str, Any] = {
+        "access": access.pk,
+        "fields": chosen,
+        "case": case_id,
+        "source": source,
+    }
+    if request_id is not None:
+        data["request"] = request_id
+    data.update(audit_data or {})
+    target = ("scoring.customer", str(customer_id))
+    audit_record(actor=actor, action=action, target=target, data=data)
+    return access

@@ -23,7 +23,7 @@ from audit.log import (
     verify_chain,
 )
 from audit.models import AuditEntry, ChainVerification
-from compliance.services import audit_chain_verify
+from audit.services import audit_chain_verify
 from portal.permissions import SystemActor
 from tests.backends import ON_POSTGRESQL, takes_branch
 
@@ -130,7 +130,11 @@ def test_the_chain_either_path_builds_verifies_with_the_same_canonical_hashes(
     officer: User,
 ) -> None:
     payloads: list[tuple[Any, tuple[str, str] | None, dict[str, Any]]] = [
-        (officer, ("cases.case", "42"), {"b": 1, "a": "张*", "nested": {"z": [1, "二"], "y": None}}),
+        (
+            officer,
+            ("cases.case", "42"),
+            {"b": 1, "a": "张*", "nested": {"z": [1, "二"], "y": None}},
+        ),
         (SystemActor("nightly"), None, {}),
         (officer, ("scoring.creditline", "9"), {"limit": Decimal("12000.50"), "ok": True}),
         (officer, ("test.thing", "é"), {"text": 'quote " back\\slash\nline\ttab 😀'}),

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from compliance.services import audit_chain_verify
+from audit.services import audit_chain_verify
 from portal.permissions import SystemActor
 
 

@@ -1,6 +1,6 @@
 # ruff: noqa: RUF001  (the demo texts are Chinese, with Chinese punctuation)
-"""Demo intake and privacy work for ``make run``: a few customers' feedback (matched to
-cases, and unmatched for triage) and two data-subject requests (one due soon, one overdue).
+"""Demo intake for ``make run``: a few customers' feedback (matched to cases, and unmatched
+for triage). The demo privacy requests are ``seed_demo_privacy``'s.
 
 Runs once: it does nothing when any feedback exists. Everything goes through the services
 (stored, processed, audited) as a real submission would.
@@ -15,9 +15,6 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from accounts.models import User
-from compliance.models import RequestChannel, RequestKind
-from compliance.privacy import services as privacy
 from intake.feedback import services as intake
 from intake.models import Feedback, FeedbackKind
 from scoring.models import CreditLine
@@ -68,27 +65,4 @@ class Command(BaseCommand):
                 channel=None,
             )
             submitted += 1
-        requests = self._privacy_requests([line.customer_id for line in lines])
-        self.stdout.write(
-            f"Demo intake: {submitted} feedback submissions, {requests} privacy requests."
-        )
-
-    def _privacy_requests(self, customer_ids: list[int]) -> int:
-        officer = User.objects.filter(username="privacy").first()
-        if officer is None or len(customer_ids) < 2:
-            return 0
-        now = timezone.now()
-        due_days = settings.PRIVACY_REQUEST_DUE_DAYS
-        plan = (
-            (customer_ids[0], RequestKind.EXPLAIN, now - timedelta(days=due_days - 1)),
-            (customer_ids[1], RequestKind.ACCESS, now - timedelta(days=due_days + 2)),
-        )
-        for customer_id, kind, received_at in plan:
-            privacy.privacy_request_create(
-                actor=officer,
-                customer_id=customer_id,
-                kind=kind,
-                channel=RequestChannel.PHONE,
-                received_at=received_at,
-            )
-        return len(plan)
+        self.stdout.write(f"Demo intake: {submitted} feedback submissions.")

@@ -1,31 +1,33 @@
-"""Writes of the compliance app. ``audit_record`` is the one way into the audit log."""
+"""Verifying the audit log, on demand (auditors), nightly (beat) and from the command line."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from audit.log import audit_record, timed_verify_chain
 from audit.models import ChainVerification
-from compliance.auditlog.selectors import last_good_chain_verification
-from compliance.permissions import can_verify_audit_chain
-from portal.permissions import SystemActor
+from portal.permissions import Actor, actor_label, has_perm, is_person
 
-if TYPE_CHECKING:
-    from accounts.models import User
-
-__all__ = ["SystemActor", "audit_chain_verify", "audit_record"]
+__all__ = ["audit_chain_verify", "can_verify_audit_chain", "last_good_chain_verification"]
 
 
-def audit_chain_verify(*, actor: User | SystemActor, batch_size: int = 5000) -> ChainVerification:
+def can_verify_audit_chain(actor: Actor | None) -> bool:
+    """Auditors may walk the chain on demand; the nightly job may too."""
+    return has_perm(actor, "audit.verify_audit_chain", system=True)
+
+
+def last_good_chain_verification() -> ChainVerification | None:
+    return ChainVerification.objects.filter(ok=True).order_by("-created_at", "-id").first()
+
+
+def audit_chain_verify(*, actor: Actor, batch_size: int = 5000) -> ChainVerification:
     """Walk the audit chain, keep the outcome as a ``ChainVerification`` and audit it.
 
     The last intact verification's final entry is passed as an anchor, so a chain whose
     tail was cut since then is reported broken.
     """
-    if not isinstance(actor, SystemActor) and not can_verify_audit_chain(actor):
+    if not can_verify_audit_chain(actor):
         raise PermissionDenied
     previous = last_good_chain_verification()
     anchor = (
@@ -37,8 +39,8 @@ def audit_chain_verify(*, actor: User | SystemActor, batch_size: int = 5000) -> 
     report, duration_ms = timed_verify_chain(batch_size=batch_size, anchor=anchor)
     with transaction.atomic():
         verification = ChainVerification.objects.create(
-            actor=None if isinstance(actor, SystemActor) else actor,
-            actor_label=actor.label if isinstance(actor, SystemActor) else actor.get_username(),
+            actor=actor if is_person(actor) else None,
+            actor_label=actor_label(actor),
             ok=report.ok,
             entries_checked=report.entries_checked,
             first_bad=report.first_bad,
