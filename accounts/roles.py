@@ -79,3 +79,38 @@ def revoke(apps: Any, role_permissions: dict[str, list[str]]) -> None:
                     content_type__app_label=app_label, codename=codename
                 )
             )
+
+
+def move_content_types(apps: Any, *, old_app: str, new_app: str, models: Iterable[str]) -> None:
+    """Give models that moved from ``old_app`` to ``new_app`` their content types, from a data
+    migration, keeping every role's grants.
+
+    Permissions hang on content types, so the row is relabelled in place. If the new label has
+    a row already (a migration in between created permissions for both apps), its permissions
+    take over the old row's grants and the old row goes.
+    """
+    content_type_model = apps.get_model("contenttypes", "ContentType")
+    permission_model = apps.get_model("auth", "Permission")
+    for model in models:
+        old = content_type_model.objects.filter(app_label=old_app, model=model).first()
+        if old is None:
+            continue
+        new = content_type_model.objects.filter(app_label=new_app, model=model).first()
+        if new is None:
+            old.app_label = new_app
+            old.save(update_fields=["app_label"])
+            continue
+        for permission in permission_model.objects.filter(content_type=old):
+            twin = permission_model.objects.filter(
+                content_type=new, codename=permission.codename
+            ).first()
+            if twin is None:
+                permission.content_type = new
+                permission.save(update_fields=["content_type"])
+                continue
+            for group in permission.group_set.all():
+                group.permissions.add(twin)
+            for user in permission.user_set.all():
+                user.user_permissions.add(twin)
+            permission.delete()
+        old.delete()

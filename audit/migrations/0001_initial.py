@@ -8,26 +8,11 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-MODELS = ["auditentry", "chainverification"]
-
-
-def move_content_types(apps, schema_editor):
-    # Permissions hang on content types: moving the rows keeps every role's grants.
-    content_type = apps.get_model("contenttypes", "ContentType")
-    content_type.objects.filter(app_label="compliance", model__in=MODELS).update(app_label="audit")
-
-
-def move_content_types_back(apps, schema_editor):
-    content_type = apps.get_model("contenttypes", "ContentType")
-    content_type.objects.filter(app_label="audit", model__in=MODELS).update(app_label="compliance")
-
-
 class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
         ("compliance", "0008_audit_data_customer_index"),
-        ("contenttypes", "0002_remove_content_type_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -184,5 +169,4 @@ class Migration(migrations.Migration):
             ],
             database_operations=[],
         ),
-        migrations.RunPython(move_content_types, move_content_types_back),
     ]

@@ -1,10 +1,52 @@
-"""Feedback, signals, channels and idempotency records now belong to ``intake``: state only."""
+"""Feedback, signals, channels and idempotency records now belong to ``intake``: the tables
+stay, Django's state and the content types (with their permissions) move."""
 
 from django.db import migrations
+
+from accounts.roles import move_content_types
+
+
+def forwards(apps, schema_editor):
+    # Permissions hang on content types: relabelling them keeps every role's grants.
+    move_content_types(
+        apps,
+        old_app="cases",
+        new_app="intake",
+        models=[
+            "channel",
+            "channelkey",
+            "feedback",
+            "signal",
+            "idempotencyrecord",
+            "historicalchannel",
+            "historicalfeedback",
+            "historicalsignal",
+        ],
+    )
+
+
+def backwards(apps, schema_editor):
+    move_content_types(
+        apps,
+        old_app="intake",
+        new_app="cases",
+        models=[
+            "channel",
+            "channelkey",
+            "feedback",
+            "signal",
+            "idempotencyrecord",
+            "historicalchannel",
+            "historicalfeedback",
+            "historicalsignal",
+        ],
+    )
 
 
 class Migration(migrations.Migration):
     dependencies = [
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("auth", "0012_alter_user_first_name_max_length"),
         ("intake", "0001_initial"),
         ("cases", "0005_intake_permissions"),
     ]
@@ -116,4 +158,5 @@ class Migration(migrations.Migration):
             ],
             database_operations=[],
         ),
+        migrations.RunPython(forwards, backwards),
     ]

@@ -8,34 +8,10 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-MODELS = [
-    "channel",
-    "channelkey",
-    "feedback",
-    "signal",
-    "idempotencyrecord",
-    "historicalchannel",
-    "historicalfeedback",
-    "historicalsignal",
-]
-
-
-def move_content_types(apps, schema_editor):
-    # Permissions hang on content types: moving the rows keeps every role's grants.
-    content_type = apps.get_model("contenttypes", "ContentType")
-    content_type.objects.filter(app_label="cases", model__in=MODELS).update(app_label="intake")
-
-
-def move_content_types_back(apps, schema_editor):
-    content_type = apps.get_model("contenttypes", "ContentType")
-    content_type.objects.filter(app_label="intake", model__in=MODELS).update(app_label="cases")
-
-
 class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("contenttypes", "0002_remove_content_type_name"),
         ("cases", "0005_intake_permissions"),
         ("scoring", "0008_personal_data_access_moves_here"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -914,5 +890,4 @@ class Migration(migrations.Migration):
             ],
             database_operations=[],
         ),
-        migrations.RunPython(move_content_types, move_content_types_back),
     ]

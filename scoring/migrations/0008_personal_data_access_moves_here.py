@@ -6,28 +6,9 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-MODELS = ["personaldataaccess"]
-
-
-def move_content_types(apps, schema_editor):
-    # Permissions hang on content types: moving the rows keeps every role's grants.
-    content_type = apps.get_model("contenttypes", "ContentType")
-    content_type.objects.filter(app_label="compliance", model__in=MODELS).update(
-        app_label="scoring"
-    )
-
-
-def move_content_types_back(apps, schema_editor):
-    content_type = apps.get_model("contenttypes", "ContentType")
-    content_type.objects.filter(app_label="scoring", model__in=MODELS).update(
-        app_label="compliance"
-    )
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("compliance", "0008_audit_data_customer_index"),
-        ("contenttypes", "0002_remove_content_type_name"),
         ("scoring", "0007_usable_limit_permission"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -115,5 +96,4 @@ class Migration(migrations.Migration):
             ],
             database_operations=[],
         ),
-        migrations.RunPython(move_content_types, move_content_types_back),
     ]
