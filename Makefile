@@ -36,7 +36,7 @@ SQLITE_TESTS := \
 	tests/compliance/test_retention.py \
 	tests/compliance/test_access_log.py
 
-.PHONY: serve run test install install-dev services lint typecheck migrations-check pytest pytest-sqlite browser messages bench clean
+.PHONY: serve run test install install-dev services lint layers typecheck migrations-check pytest pytest-sqlite browser messages bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,9 +63,9 @@ run: install
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo_privacy
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-## test: services up, then lint, migration check, types, the whole suite on PostgreSQL and
-## the database-dependent part of it again on SQLite
-test: install-dev services lint migrations-check typecheck pytest pytest-sqlite
+## test: services up, then lint, layers, migration check, types, the whole suite on
+## PostgreSQL and the database-dependent part of it again on SQLite
+test: install-dev services lint layers migrations-check typecheck pytest pytest-sqlite
 
 services:
 	./scripts/ensure-services.sh
@@ -74,14 +74,21 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+## layers: each app imports only the layers beneath it (import-linter, pyproject.toml)
+layers: install-dev
+	$(BIN)/lint-imports --no-cache
+
 migrations-check: install-dev
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 
 typecheck: install-dev
 	$(TEST_ENV) $(BIN)/mypy
 
+# Local runs keep the test databases between runs (--reuse-db); CI (CI=true) builds them anew.
+REUSE_DB := $(if $(filter true,$(CI)),--create-db,--reuse-db)
+
 pytest: install-dev
-	$(TEST_ENV) $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/pytest -n 2 --dist loadgroup $(REUSE_DB) $(PYTEST_ARGS)
 
 ## pytest-sqlite: the tests of the SQLite fallbacks, on SQLite with jobs in-process
 pytest-sqlite: install-dev
@@ -95,8 +102,9 @@ browser: install-dev services
 ## messages: refresh and compile the en and zh_Hans catalogues of every app
 messages: install-dev
 	$(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var \
-	  --ignore=accounts --ignore=compliance --ignore=scoring --ignore=cases --ignore=tests --ignore=bench
-	for app in accounts compliance scoring cases; do \
+	  --ignore=audit --ignore=accounts --ignore=compliance --ignore=scoring --ignore=cases \
+	  --ignore=intake --ignore=tests --ignore=bench
+	for app in audit accounts compliance scoring cases intake; do \
 	  (cd $$app && ../$(BIN)/python ../manage.py makemessages -l zh_Hans -l en); done
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 

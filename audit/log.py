@@ -147,9 +147,7 @@ def change_reason(action: str, actor: Actor | None, detail: str = "") -> str:
     return text[:CHANGE_REASON_MAX_LENGTH]
 
 
-def save_with_history(
-    obj: models.Model, *, actor: Actor, reason: str, fields: list[str]
-) -> None:
+def save_with_history(obj: models.Model, *, actor: Actor, reason: str, fields: list[str]) -> None:
     """Save ``fields`` of ``obj`` so its history row names the actor and the reason."""
     obj._history_user = history_user(actor)  # type: ignore[attr-defined]
     obj._change_reason = reason  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -17,15 +17,12 @@ from django.db.models import (
     Exists,
     F,
     Field,
-    Func,
-    IntegerField,
     JSONField,
     Max,
     Model,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     TextField,
     Value,
     Window,
@@ -40,6 +37,7 @@ from audit.history import FieldChange
 from cases import policy
 from cases.models import OPEN_STATUSES, Case, CaseEvent, CaseEventKind, Note
 from cases.permissions import can_view_cases
+from portal.api.pagination import CappedCount, InvalidCursor, Keyset, Position
 from scoring.models import Assessment, AssessmentTrigger, Block
 
 
@@ -80,16 +78,10 @@ class QueueFilters:
     phone_hash: str = ""
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-_SMALLINT_MAX = 2**15 - 1
-_BIGINT_MAX = 2**63 - 1
-
-
 @dataclass(frozen=True)
 class QueueCursor:
     """A row of a page: the next page starts after ``(priority, due, id)``, the previous one
-    ends before it. The due time travels as integer microseconds since the epoch (exact);
+    ends before it. Travels as the one keyset cursor (``portal.api.pagination``, opaque);
     a token that does not decode, or names numbers no column holds, is ``None``."""
 
     priority: int
@@ -97,27 +89,15 @@ class QueueCursor:
     id: int
 
     def encode(self) -> str:
-        micros = (self.due - _EPOCH) // _MICROSECOND
-        return f"{self.priority}.{micros}.{self.id}"
+        return QUEUE_KEYSET.encode((self.priority, self.due, self.id))
 
     @classmethod
     def decode(cls, token: str) -> QueueCursor | None:
         try:
-            priority, micros, pk = (int(part) for part in token.split("."))
-            due = _EPOCH + micros * _MICROSECOND
-        except (ValueError, OverflowError):
-            return None
-        if not (0 <= priority <= _SMALLINT_MAX and 0 <= pk <= _BIGINT_MAX):
+            priority, due, pk = QUEUE_KEYSET.decode(token).key
+        except InvalidCursor:
             return None
         return cls(priority=priority, due=due, id=pk)
-
-
-@dataclass(frozen=True)
-class CappedCount:
-    """A row count that stops at the cap: pages say "about N" above it."""
-
-    value: int
-    capped: bool
 
 
 @dataclass(frozen=True)
@@ -190,22 +170,7 @@ def cases_for_queue(
 
 
 QUEUE_ORDER = ("priority", "sla_due_at", "id")
-
-
-def _after(cursor: QueueCursor) -> Q:
-    return Q(priority__gt=cursor.priority) | Q(priority=cursor.priority) & (
-        Q(sla_due_at__gt=cursor.due) | Q(sla_due_at=cursor.due, id__gt=cursor.id)
-    )
-
-
-def _before(cursor: QueueCursor) -> Q:
-    return Q(priority__lt=cursor.priority) | Q(priority=cursor.priority) & (
-        Q(sla_due_at__lt=cursor.due) | Q(sla_due_at=cursor.due, id__lt=cursor.id)
-    )
-
-
-def _cursor(case: Case) -> str:
-    return QueueCursor(case.priority, case.sla_due_at, case.pk).encode()
+QUEUE_KEYSET = Keyset(*QUEUE_ORDER, model=Case, max_page_size=200)
 
 
 def queue_page(
@@ -217,7 +182,8 @@ def queue_page(
     page_size: int | None = None,
 ) -> QueuePage:
     """One keyset page of ``cases_for_queue`` in ``QUEUE_ORDER``, and a capped count: the
-    first page, the page after the row ``after`` or the page before the row ``before``.
+    first page, the page after the row ``after`` or the page before the row ``before``
+    (``portal.api.pagination.Keyset``).
 
     One query whatever the page size: the rows with their customers and assignees, and the
     count (``LIMIT cap + 1``, never a count of the whole table) as a scalar subquery. The
@@ -227,25 +193,15 @@ def queue_page(
     """
     size = page_size or int(getattr(settings, "CASES_QUEUE_PAGE_SIZE", 50))
     cap = int(getattr(settings, "CASES_QUEUE_COUNT_CAP", 1000))
-    filtered = cases_for_queue(user=user, filters=filters)
-    capped = filtered.order_by().values("pk")[: cap + 1]
-    # The capped count rides along with the rows as an uncorrelated scalar subquery (the
-    # database computes it once): one query per page instead of two.
-    count = (
-        Case.objects.filter(pk__in=capped)
-        .order_by()
-        .annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
-        .values("n")
+    row = before or after
+    position = (
+        Position((row.priority, row.due, row.id), forward=before is None)
+        if row is not None
+        else None
     )
-    backwards = before is not None
-    if before is not None:
-        rows = filtered.filter(_before(before)).order_by(*(f"-{f}" for f in QUEUE_ORDER))
-    elif after is not None:
-        rows = filtered.filter(_after(after)).order_by(*QUEUE_ORDER)
-    else:
-        rows = filtered.order_by(*QUEUE_ORDER)
-    found = list(
-        rows.select_related("customer", "assignee")
+    rows = (
+        cases_for_queue(user=user, filters=filters)
+        .select_related("customer", "assignee")
         .only(
             *QUEUE_FIELDS,
             "customer__id",
@@ -257,28 +213,13 @@ def queue_page(
             "assignee__first_name",
             "assignee__last_name",
         )
-        .annotate(queue_total=Subquery(count, output_field=IntegerField()))[: size + 1]
     )
-    if backwards and not found:
-        # Nothing before the row (a hand-made link): the first page, not an empty one.
-        return queue_page(user=user, filters=filters, page_size=page_size)
-    cursor_given = after is not None or backwards
-    past_the_end = capped.count() if not found and cursor_given else 0
-    n = int(getattr(found[0], "queue_total", 0)) if found else past_the_end
-    more = len(found) > size
-    found = found[:size]
-    if backwards:
-        found.reverse()
-        next_cursor = _cursor(found[-1]) if found else None
-        previous_cursor = _cursor(found[0]) if found and more else None
-    else:
-        next_cursor = _cursor(found[-1]) if more else None
-        previous_cursor = _cursor(found[0]) if found and after is not None else None
+    page = QUEUE_KEYSET.page(rows, cursor=position, page_size=size, count_cap=cap)
     return QueuePage(
-        cases=found,
-        next_cursor=next_cursor,
-        previous_cursor=previous_cursor,
-        total=CappedCount(min(n, cap), n > cap),
+        cases=page.rows,
+        next_cursor=page.next_cursor,
+        previous_cursor=page.previous_cursor,
+        total=page.total or CappedCount(0),
     )
 
 

@@ -1,47 +1,37 @@
 """Celery entry points for cases: scheduled by beat, each calls one service.
 
-Both are idempotent (each case is released or marked once, guarded by its state under a
-row lock) and retry with backoff only for a lost database or broker connection.
+All are idempotent (each case is released or marked once, guarded by its state under a
+row lock); ``portal.tasks.PortalTask`` retries them with backoff only for a lost database
+or broker connection.
 """
 
 from __future__ import annotations
 
-from celery import Task, shared_task
+from celery import shared_task
 
 from cases import services
 from portal.permissions import SystemActor
-from scoring.tasks import TRANSIENT_ERRORS, backoff_seconds
-
-MAX_RETRIES = 5
+from portal.tasks import PortalTask
 
 
-@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
-def cases_release_stale(self: Task) -> int:
+@shared_task(base=PortalTask)
+def cases_release_stale() -> int:
     """Return claimed cases left untouched too long to the queue."""
-    try:
-        return len(services.cases_release_stale())
-    except TRANSIENT_ERRORS as exc:
-        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
+    return len(services.cases_release_stale())
 
 
-@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
-def cases_sla_sweep(self: Task) -> dict[str, int]:
+@shared_task(base=PortalTask)
+def cases_sla_sweep() -> dict[str, int]:
     """Mark cases due soon and breached; escalate the breached ones."""
-    try:
-        report = services.cases_sla_sweep()
-    except TRANSIENT_ERRORS as exc:
-        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
+    report = services.cases_sla_sweep()
     return {"due_soon": len(report.due_soon), "breached": len(report.breached)}
 
 
 DETECTION_ACTOR = SystemActor("cases_detect_unusable")
 
 
-@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
-def cases_detect_unusable(self: Task) -> dict[str, int]:
+@shared_task(base=PortalTask)
+def cases_detect_unusable() -> dict[str, int]:
     """Nightly: open cases for shown-but-unusable lines that have none."""
-    try:
-        report = services.cases_detect_unusable(actor=DETECTION_ACTOR)
-    except TRANSIENT_ERRORS as exc:
-        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
+    report = services.cases_detect_unusable(actor=DETECTION_ACTOR)
     return {"scanned": report.scanned, "opened": report.opened, "attached": report.attached}

@@ -28,6 +28,7 @@ from cases import selectors, services
 from cases.forms import NoteForm, PhoneSearchForm, QueueFilterForm, RatesFilterForm, ReassignForm
 from cases.models import CaseCategory
 from cases.permissions import can_add_notes, can_reassign, can_work_cases
+from portal.web.forms import add_service_errors
 from scoring.models import AssessmentStatus, Block, ReasonCode, reason_description
 
 
@@ -200,8 +201,7 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                add_service_errors(form, exc)
             else:
                 _errors_to_messages(request, exc)
                 return redirect("cases:detail", pk=case.pk)

@@ -1,4 +1,5 @@
-"""Scheduled compliance jobs (thin: each calls one service)."""
+"""Scheduled compliance jobs (thin: each calls one service; ``portal.tasks.PortalTask``
+retries them with backoff for a lost database or broker connection)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from celery import shared_task
 
 from audit.services import audit_chain_verify
 from portal.permissions import SystemActor
+from portal.tasks import PortalTask
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(base=PortalTask, ignore_result=True)
 def audit_chain_verify_scheduled() -> None:
     """Walk the audit chain every night, so "last verified" is never older than a day.
 
@@ -18,7 +20,7 @@ def audit_chain_verify_scheduled() -> None:
     audit_chain_verify(actor=SystemActor("audit_chain_verify_scheduled"))
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(base=PortalTask, ignore_result=True)
 def retention_run_scheduled() -> None:
     """Apply the retention policies every night (each run recorded and audited with its
     report; a failing step is recorded on the run, see ``compliance.privacy.retention``)."""

@@ -18,7 +18,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -31,8 +31,14 @@ from rest_framework.request import Request
 from accounts.models import User
 from audit.log import audit_record, change_reason, history_user
 from intake.models import Channel, ChannelKey
+from intake.permissions import (
+    ensure_can_change_channels,
+    ensure_can_create_channel_keys,
+    ensure_can_create_channels,
+    ensure_can_revoke_channel_keys,
+)
 from portal.errors import Conflict
-from portal.permissions import ChannelActor, SystemActor, has_perm
+from portal.permissions import ChannelActor, SystemActor
 
 logger = logging.getLogger(__name__)
 
@@ -141,12 +147,6 @@ class ChannelKeyScheme(OpenApiAuthenticationExtension):
 # --- services: channels and their keys ----------------------------------------------------------
 
 
-def _ensure(actor: Actor, permission: str) -> None:
-    # The system (a command run by an operator) may; a channel never may.
-    if not has_perm(actor, permission, system=True):
-        raise PermissionDenied(_("You may not manage channels and their API keys."))
-
-
 def _validate_channel(*, code: str, name: str, kind: str) -> None:
     errors: dict[str, list[str]] = {}
     if (
@@ -168,7 +168,7 @@ def channel_create(
     *, actor: Actor, code: str, name: str, kind: str, active: bool = True
 ) -> Channel:
     """A new channel (``code`` is unique); audited as ``channel.created``."""
-    _ensure(actor, "intake.add_channel")
+    ensure_can_create_channels(actor)
     code = (code or "").strip()
     name = (name or "").strip()
     _validate_channel(code=code, name=name, kind=kind)
@@ -191,7 +191,7 @@ def channel_create(
 def channel_update(*, actor: Actor, channel_id: int, name: str, kind: str, active: bool) -> Channel:
     """Rename a channel, change its kind, or enable/disable it (a disabled channel's keys
     all answer 401). The code never changes: it names the channel in logs and audit."""
-    _ensure(actor, "intake.change_channel")
+    ensure_can_change_channels(actor)
     channel = Channel.objects.select_for_update().get(pk=channel_id)
     name = (name or "").strip()
     _validate_channel(code=channel.code, name=name, kind=kind)
@@ -220,7 +220,7 @@ def channel_key_create(
     """A new key for the channel: ``(key row, plaintext)``. The plaintext exists only in
     this return value (show it once); the row holds its prefix and hash. Audited as
     ``channel.key_created`` with the prefix only."""
-    _ensure(actor, "intake.add_channelkey")
+    ensure_can_create_channel_keys(actor)
     name = (name or "").strip()
     if not name or len(name) > KEY_NAME_MAX_LENGTH:
         raise ValidationError(
@@ -254,7 +254,7 @@ def channel_key_create(
 @transaction.atomic
 def channel_key_revoke(*, actor: Actor, key_id: str) -> ChannelKey:
     """Revoke a key for good (it answers 401 from now on). Revoking twice is a 409."""
-    _ensure(actor, "intake.change_channelkey")
+    ensure_can_revoke_channel_keys(actor)
     key = ChannelKey.objects.select_for_update().select_related("channel").filter(pk=key_id).first()
     if key is None:
         raise ValidationError({"key": [_("Choose an existing API key.")]})

@@ -36,7 +36,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from intake.models import Channel, IdempotencyRecord
-from portal.api import exception_handler
+from portal.api.errors import exception_handler
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def idempotent_response(
 
     Without the header the handler simply runs. A malformed key (empty, over 255
     characters, not printable ASCII) is a 400. Domain errors the handler raises are turned
-    into their answers here (through ``portal.api.exception_handler``), so a validation
+    into their answers here (through ``portal.api.errors.exception_handler``), so a validation
     error is stored and replayed like a success.
     """
     key = request.headers.get(HEADER)

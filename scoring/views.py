@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.web.forms import add_service_errors
 from scoring import permissions, selectors, services
 from scoring.assessments import services as jobs
 from scoring.forms import (
@@ -149,7 +150,7 @@ def bulk_jobs(request: HttpRequest) -> HttpResponse:
                     scorecard_id=form.scorecard_id(),
                 )
             except ValidationError as exc:
-                _add_service_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(
                     request,
@@ -161,14 +162,6 @@ def bulk_jobs(request: HttpRequest) -> HttpResponse:
         "scoring/bulk_jobs.html",
         {"form": form, "jobs": selectors.bulk_jobs_recent()},
     )
-
-
-def _add_service_errors(form: BulkJobForm, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 @require_GET
@@ -346,7 +339,7 @@ def scorecard_compare(request: HttpRequest, pk: int) -> HttpResponse:
                 seed=form.cleaned_data["seed"],
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
     context: dict[str, Any] = {"challenger": challenger, "form": form, "comparison": comparison}
     if comparison is not None:
         context.update(

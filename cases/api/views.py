@@ -3,7 +3,7 @@
 Permissions are the pages': officers, supervisors and auditors read cases; officers and
 supervisors write notes, decisions and re-assessments; supervisors approve and reject. An
 auditor's token reads and never writes (403). Domain errors map to the contract's error
-bodies in ``portal.api.exception_handler`` (Conflict → 409, ValidationError → 400).
+bodies in ``portal.api.errors.exception_handler`` (Conflict → 409, ValidationError → 400).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from cases import permissions, services
@@ -45,8 +44,9 @@ from cases.selectors import (
     case_latest_assessment,
     queue_page,
 )
-from portal.api import allowed_by
-from scoring.api.serializers import ErrorsSerializer
+from portal.api.errors import error_responses
+from portal.api.pagination import page_link
+from portal.api.permissions import allowed_by
 from scoring.models import ReasonCode
 
 TIMELINE_LIMIT = 200
@@ -58,14 +58,14 @@ CanAddNotes = allowed_by(permissions.can_add_notes)
 CanProposeDecisions = allowed_by(decisions.can_propose_decisions)
 CanApproveDecisions = allowed_by(decisions.can_approve_decisions)
 
-_ERRORS = {
-    400: OpenApiResponse(ErrorsSerializer, description="Invalid input, by field."),
-    403: OpenApiResponse(ErrorsSerializer, description="Not allowed for this role or case."),
-    404: OpenApiResponse(ErrorsSerializer, description="No such object."),
-    409: OpenApiResponse(
-        ErrorsSerializer, description="Stale version, already decided, or case closed."
-    ),
-}
+_ERRORS = error_responses(
+    400,
+    404,
+    descriptions={
+        403: "Not allowed for this role or case.",
+        409: "Stale version, already decided, or case closed.",
+    },
+)
 
 
 # --- the case list ---------------------------------------------------------------------------
@@ -77,15 +77,6 @@ def _form_errors(form: forms.Form) -> dict[str, list[str]]:
         "non_field_errors" if field == NON_FIELD_ERRORS else field: [str(m) for m in messages]
         for field, messages in form.errors.items()
     }
-
-
-def _page_link(request: Request, *, param: str, cursor: str | None) -> str | None:
-    """This request's URL for the page ``after`` or ``before`` the row ``cursor``."""
-    if cursor is None:
-        return None
-    other = "before" if param == "after" else "after"
-    url = remove_query_param(request.build_absolute_uri(), other)
-    return replace_query_param(url, param, cursor)
 
 
 _FILTER_PARAMETERS = [
@@ -130,7 +121,7 @@ class CaseListAPI(APIView):
         operation_id="case_list",
         summary="Cases in queue order, filtered; cursor pagination",
         parameters=_FILTER_PARAMETERS,
-        responses={200: CaseListPageSerializer, 400: _ERRORS[400], 403: _ERRORS[403]},
+        responses={200: CaseListPageSerializer, **error_responses(400, 403)},
         tags=["cases"],
     )
     def get(self, request: Request) -> Response:
@@ -147,8 +138,10 @@ class CaseListAPI(APIView):
         return Response(
             {
                 "results": CaseListSerializer(page.cases, many=True).data,
-                "next": _page_link(request, param="after", cursor=page.next_cursor),
-                "previous": _page_link(request, param="before", cursor=page.previous_cursor),
+                "next": page_link(request, param="after", cursor=page.next_cursor, drop=["before"]),
+                "previous": page_link(
+                    request, param="before", cursor=page.previous_cursor, drop=["after"]
+                ),
             }
         )
 
@@ -179,7 +172,7 @@ class CaseDetailAPI(APIView):
     @extend_schema(
         operation_id="case_retrieve",
         summary="A case: masked customer, credit line, active blocks, latest assessment, timeline",
-        responses={200: CaseDetailSerializer, 403: _ERRORS[403], 404: _ERRORS[404]},
+        responses={200: CaseDetailSerializer, **error_responses(403, 404)},
         tags=["cases"],
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -196,8 +189,7 @@ class CaseClaimNextAPI(APIView):
         responses={
             200: CaseDetailSerializer,
             204: OpenApiResponse(description="The queue is empty."),
-            403: _ERRORS[403],
-            409: OpenApiResponse(ErrorsSerializer, description="At the work-in-progress limit."),
+            **error_responses(403, descriptions={409: "At the work-in-progress limit."}),
         },
         tags=["cases"],
     )

@@ -35,6 +35,8 @@ from cases.models import (
     DecisionState,
 )
 from cases.permissions import (
+    can_approve_decisions,  # noqa: F401 (views and the API still ask through this module)
+    can_propose_decisions,  # noqa: F401
     ensure_can_approve,
     ensure_can_approve_decisions,
     ensure_can_decide_on,

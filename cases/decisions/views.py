@@ -27,6 +27,7 @@ from cases.decisions.policy import approval_reason_label
 from cases.models import Case, Decision, DecisionKind, DecisionReason, DecisionState
 from cases.selectors import case_active_blocks, case_for_user
 from portal.errors import Conflict
+from portal.web.forms import add_service_errors
 from scoring.models import Block
 
 APPROVALS_LIMIT = 100
@@ -68,17 +69,6 @@ class DecisionForm(forms.Form):
             (str(block.pk), f"#{block.pk} {block.get_reason_code_display()}")
             for block in self.active_blocks
         ]
-
-    def add_service_errors(self, exc: ValidationError) -> None:
-        """Put the service's errors on their fields (the rest above the form)."""
-        if not hasattr(exc, "error_dict"):
-            for message in exc.messages:
-                self.add_error(None, message)
-            return
-        for field, messages_ in exc.message_dict.items():
-            target = field if field in self.fields else None
-            for message in messages_:
-                self.add_error(target, message)
 
 
 def decision_form_for(
@@ -124,7 +114,7 @@ def decision_propose_view(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.error(request, message)
             return redirect(_back(request, case))
         except ValidationError as exc:
-            form.add_service_errors(exc)
+            add_service_errors(form, exc)
         else:
             if decision.state == DecisionState.PROPOSED:
                 messages.success(request, _("The decision waits for a supervisor's approval."))

@@ -12,10 +12,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,7 +24,9 @@ from compliance.access.selectors import (
     can_view_access_log,
     filters_from_params,
 )
-from portal.api import allowed_by
+from portal.api.errors import error_responses
+from portal.api.pagination import KeysetPagination
+from portal.api.permissions import allowed_by
 from scoring.customers.access import PersonalDataAccess, PersonalField
 
 CanViewAccessLog = allowed_by(can_view_access_log)
@@ -66,19 +67,15 @@ class PersonalDataAccessSerializer(serializers.ModelSerializer):
         ]
 
 
-class AccessCursorPagination(CursorPagination):
+class AccessCursorPagination(KeysetPagination):
     """Newest first, by id (unique, so a cursor never skips or repeats a row)."""
 
-    ordering = "-id"
+    ordering = ("-id",)
     page_size = 50
-    page_size_query_param = "page_size"
     max_page_size = 200
 
 
-_ERRORS = {
-    400: OpenApiResponse(description="Invalid filters, by field."),
-    403: OpenApiResponse(description="Not an auditor."),
-}
+_ERRORS = error_responses(descriptions={400: "Invalid filters, by field.", 403: "Not an auditor."})
 
 
 class PersonalDataAccessListAPI(ListAPIView):
@@ -88,7 +85,7 @@ class PersonalDataAccessListAPI(ListAPIView):
     filter_backends: list[Any] = []
 
     def get_queryset(self) -> QuerySet[PersonalDataAccess]:
-        # ValidationError (by field) → 400 in portal.api.exception_handler.
+        # ValidationError (by field) → 400 in portal.api.errors.exception_handler.
         return accesses(filters_from_params(self.request.query_params))
 
     @extend_schema(

@@ -32,6 +32,7 @@ from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from compliance.exports.table import ExportTable
+from portal.api.pagination import ID_MAX, Keyset, Position
 from portal.dates import year_in_range, year_range_message
 from scoring.customers.access import PersonalDataAccess, PersonalField
 
@@ -208,6 +209,9 @@ class AccessPage:
     newer_after: int | None  # pass as ``after`` for the previous (newer) page
 
 
+ACCESS_KEYSET = Keyset("-id", model=PersonalDataAccess, max_page_size=500)
+
+
 def access_page(
     filters: AccessFilters,
     *,
@@ -215,30 +219,22 @@ def access_page(
     after: int | None = None,
     page_size: int = 50,
 ) -> AccessPage:
-    """One page by keyset on id, newest first (no OFFSET, no count): ``before`` an id goes
-    back in time, ``after`` an id comes forward; neither gives the newest page. Three
-    queries at most, whatever the table holds."""
-    queryset = accesses(filters)
-    if after is not None:
-        rows = list(queryset.filter(id__gt=after).order_by("id")[: page_size + 1])
-        has_newer = len(rows) > page_size
-        page = list(reversed(rows[:page_size]))
-        has_older = bool(page) and queryset.filter(id__lt=page[-1].id).exists()
+    """One page by keyset on id, newest first (``portal.api.pagination``; no OFFSET, no
+    count): ``before`` an id goes back in time, ``after`` an id comes forward; neither
+    gives the newest page, as does ``after`` the newest row. Two queries at most,
+    whatever the table holds (the page, and whether rows lie on the side it came from)."""
+    # Ids past what the column holds (a hand-made link) mean "before / after every row".
+    if before is not None:
+        position: Position | None = Position((min(before, ID_MAX),), forward=True)
+    elif after is not None:
+        position = Position((min(after, ID_MAX),), forward=False)
     else:
-        if before is not None:
-            queryset = queryset.filter(id__lt=before)
-        rows = list(queryset[: page_size + 1])
-        has_older = len(rows) > page_size
-        page = rows[:page_size]
-        has_newer = (
-            before is not None
-            and bool(page)
-            and accesses(filters).filter(id__gt=page[0].id).exists()
-        )
+        position = None
+    page = ACCESS_KEYSET.page(accesses(filters), cursor=position, page_size=page_size, exact=True)
     return AccessPage(
-        rows=page,
-        next_before=page[-1].id if page and has_older else None,
-        newer_after=page[0].id if page and has_newer else None,
+        rows=page.rows,
+        next_before=page.next_key[0] if page.next_key else None,
+        newer_after=page.previous_key[0] if page.previous_key else None,
     )
 
 

@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 
 from audit.models import AuditEntry, ChainVerification
 from compliance.exports.table import ExportTable
+from portal.api.pagination import ID_MAX, Keyset, Position
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,9 @@ def audit_entries(filters: AuditEntryFilters) -> QuerySet[AuditEntry]:
     return queryset
 
 
+AUDIT_ENTRY_KEYSET = Keyset("-id", model=AuditEntry, max_page_size=500)
+
+
 def audit_entry_page(
     filters: AuditEntryFilters,
     *,
@@ -69,29 +73,23 @@ def audit_entry_page(
     after: int | None = None,
     page_size: int = 50,
 ) -> AuditEntryPage:
-    """One page by keyset on id (no OFFSET, no count): ``before`` an id goes back in time,
-    ``after`` an id comes forward; neither gives the newest page."""
-    queryset = audit_entries(filters)
-    if after is not None:
-        rows = list(queryset.filter(id__gt=after).order_by("id")[: page_size + 1])
-        has_newer = len(rows) > page_size
-        entries = list(reversed(rows[:page_size]))
-        has_older = bool(entries) and queryset.filter(id__lt=entries[-1].id).exists()
+    """One page by keyset on id (``portal.api.pagination``; no OFFSET, no count):
+    ``before`` an id goes back in time, ``after`` an id comes forward; neither gives the
+    newest page, as does ``after`` the newest row."""
+    # Ids past what the column holds (a hand-made link) mean "before / after every row".
+    if before is not None:
+        position: Position | None = Position((min(before, ID_MAX),), forward=True)
+    elif after is not None:
+        position = Position((min(after, ID_MAX),), forward=False)
     else:
-        if before is not None:
-            queryset = queryset.filter(id__lt=before)
-        rows = list(queryset[: page_size + 1])
-        has_older = len(rows) > page_size
-        entries = rows[:page_size]
-        has_newer = (
-            before is not None
-            and bool(entries)
-            and audit_entries(filters).filter(id__gt=entries[0].id).exists()
-        )
+        position = None
+    page = AUDIT_ENTRY_KEYSET.page(
+        audit_entries(filters), cursor=position, page_size=page_size, exact=True
+    )
     return AuditEntryPage(
-        entries=entries,
-        next_before=entries[-1].id if entries and has_older else None,
-        newer_after=entries[0].id if entries and has_newer else None,
+        entries=page.rows,
+        next_before=page.next_key[0] if page.next_key else None,
+        newer_after=page.previous_key[0] if page.previous_key else None,
     )
 
 

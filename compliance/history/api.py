@@ -9,19 +9,12 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    inline_serializer,
-)
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from audit.models import AuditEntry
@@ -29,19 +22,15 @@ from audit.services import audit_chain_verify
 from compliance.auditlog.selectors import AuditEntryFilters, audit_entries
 from compliance.history import selectors as history
 from compliance.permissions import can_browse_history, can_verify_audit_chain
-from portal.api import BoundedDateTimeField, allowed_by
+from portal.api.errors import error_responses
+from portal.api.fields import BoundedDateTimeField
+from portal.api.pagination import KeysetPagination, page_link
+from portal.api.permissions import allowed_by
 
 CanBrowseHistory = allowed_by(can_browse_history)
 CanVerifyAuditChain = allowed_by(can_verify_audit_chain)
 
-_ERROR = inline_serializer(
-    "HistoryErrors",
-    {"errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField()))},
-)
-_ERRORS = {
-    400: OpenApiResponse(_ERROR, description="Invalid filter, by field."),
-    403: OpenApiResponse(_ERROR, description="Not an auditor."),
-}
+_ERRORS = error_responses(descriptions={400: "Invalid filter, by field.", 403: "Not an auditor."})
 
 
 # --- history --------------------------------------------------------------------------------
@@ -118,7 +107,7 @@ class HistoryVersionsAPI(APIView):
         responses={
             200: VersionPageSerializer,
             **_ERRORS,
-            404: OpenApiResponse(_ERROR, description="Unknown model or id."),
+            **error_responses(descriptions={404: "Unknown model or id."}),
         },
         tags=["audit"],
     )
@@ -145,16 +134,11 @@ class HistoryVersionsAPI(APIView):
             cursor=data.get("cursor", ""),
             page_size=data.get("page_size", history.DEFAULT_PAGE_SIZE),
         )
-        url = request.build_absolute_uri()
-
-        def link(cursor: str | None) -> str | None:
-            return replace_query_param(url, "cursor", cursor) if cursor else None
-
         return Response(
             {
                 "results": VersionSerializer(page.versions, many=True).data,
-                "next": link(page.next_cursor),
-                "previous": link(page.previous_cursor),
+                "next": page_link(request, param="cursor", cursor=page.next_cursor),
+                "previous": page_link(request, param="cursor", cursor=page.previous_cursor),
             }
         )
 
@@ -193,10 +177,9 @@ class AuditEntryFilterSerializer(serializers.Serializer):
         return attrs
 
 
-class AuditCursorPagination(CursorPagination):
-    ordering = "-id"
+class AuditCursorPagination(KeysetPagination):
+    ordering = ("-id",)
     page_size = 50
-    page_size_query_param = "page_size"
     max_page_size = 500
 
 

@@ -44,6 +44,7 @@ from audit.history import (
     usernames_for,
 )
 from compliance.exports.table import ExportTable
+from portal.api.pagination import InvalidCursor, decode_cursor, encode_cursor
 from portal.registries import HistoryKind, history_kinds
 
 __all__ = [
@@ -192,22 +193,35 @@ def _key(moment: datetime, kind: str, history_id: int) -> tuple[int, int, int]:
     return (_micros(moment), _rank(kind), history_id)
 
 
+# The one keyset cursor (``portal.api.pagination``): opaque, the direction ("n" older,
+# "p" newer) and the sort key, checked here against what a key can hold.
+_ID_MAX = 2**63 - 1
+_RANK_MAX = 2**15 - 1  # a history kind's ``order``
+
+
 def _encode_cursor(direction: str, key: tuple[int, int, int]) -> str:
-    return f"{direction}{key[0]}_{key[1]}_{key[2]}"
+    return encode_cursor(key, forward=direction == "n")
 
 
 def _decode_cursor(cursor: str) -> tuple[str, tuple[int, int, int]]:
-    match = re.fullmatch(r"([np])(-?\d{1,16})_(\d{1,3})_(\d{1,18})", cursor or "")
-    if not match:
-        raise ValueError("Not a history cursor.")
-    direction, micros, rank, history_id = match.groups()
-    return direction, (int(micros), int(rank), int(history_id))
+    """The direction and sort key of ``cursor``; ``InvalidCursor`` (a ``ValueError``)."""
+    position = decode_cursor(cursor, length=3)
+    micros, rank, history_id = position.key
+    if not all(isinstance(part, int) for part in position.key):
+        raise InvalidCursor("not a history cursor")
+    if not (0 <= rank <= _RANK_MAX and 0 <= history_id <= _ID_MAX):
+        raise InvalidCursor("not a history cursor")
+    try:
+        _from_micros(micros)
+    except OverflowError:
+        raise InvalidCursor("time out of range") from None
+    return ("n" if position.forward else "p"), (micros, rank, history_id)
 
 
 def cursor_is_valid(cursor: str) -> bool:
     try:
         _decode_cursor(cursor)
-    except ValueError:
+    except InvalidCursor:
         return False
     return True
 

@@ -3,7 +3,8 @@
 ``POST privacy/requests/`` records a request; ``GET privacy/requests/{id}/`` reads it;
 ``POST …/{id}/fulfil/`` and ``POST …/{id}/refuse/`` close it; ``GET …/{id}/export/`` gives
 the person's data for a fulfilled access or copy request (built now, a logged reveal).
-Domain errors map in ``portal.api.exception_handler`` (Conflict → 409, ValidationError → 400).
+Domain errors map in ``portal.api.errors.exception_handler`` (Conflict → 409,
+ValidationError → 400).
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from rest_framework.views import APIView
 from accounts.security import client_ip_address
 from compliance.models import DataSubjectRequest, RequestChannel, RequestKind
 from compliance.privacy import services as privacy
-from portal.api import BoundedDateTimeField, allowed_by
+from portal.api.errors import error_responses
+from portal.api.fields import BoundedDateTimeField
+from portal.api.permissions import allowed_by
 
 CanViewRequests = allowed_by(privacy.can_view_requests)
 CanAddRequests = allowed_by(privacy.can_add_requests)
@@ -32,25 +35,11 @@ CanFulfilRequests = allowed_by(privacy.can_fulfil_requests)
 CanDownloadExports = allowed_by(privacy.can_download_exports)
 
 
-class PrivacyErrorsSerializer(serializers.Serializer):
-    """The contract's error body: ``{"errors": {"field": ["message", …]}}``."""
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        return {
-            "errors": serializers.DictField(
-                child=serializers.ListField(child=serializers.CharField())
-            )
-        }
-
-
-_ERRORS = {
-    400: OpenApiResponse(PrivacyErrorsSerializer, description="Invalid input, by field."),
-    403: OpenApiResponse(PrivacyErrorsSerializer, description="Not allowed for this role."),
-    404: OpenApiResponse(PrivacyErrorsSerializer, description="No such request."),
-    409: OpenApiResponse(
-        PrivacyErrorsSerializer, description="Already closed, or a stale version."
-    ),
-}
+_ERRORS = error_responses(
+    400,
+    403,
+    descriptions={404: "No such request.", 409: "Already closed, or a stale version."},
+)
 
 
 class PrivacyRequestSerializer(serializers.ModelSerializer):
@@ -137,7 +126,7 @@ class PrivacyRequestCreateAPI(APIView):
         operation_id="privacy_request_create",
         summary="Record a data-subject request; due PRIVACY_REQUEST_DUE_DAYS after receipt",
         request=PrivacyRequestCreateSerializer,
-        responses={201: PrivacyRequestSerializer, 400: _ERRORS[400], 403: _ERRORS[403]},
+        responses={201: PrivacyRequestSerializer, **error_responses(400, 403)},
         tags=["privacy"],
     )
     def post(self, request: Request) -> Response:
@@ -162,7 +151,10 @@ class PrivacyRequestDetailAPI(APIView):
     @extend_schema(
         operation_id="privacy_request_retrieve",
         summary="A data-subject request with its deadline state and result",
-        responses={200: PrivacyRequestSerializer, 403: _ERRORS[403], 404: _ERRORS[404]},
+        responses={
+            200: PrivacyRequestSerializer,
+            **error_responses(403, descriptions={404: "No such request."}),
+        },
         tags=["privacy"],
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -235,11 +227,12 @@ class PrivacyRequestExportAPI(APIView):
         ),
         responses={
             200: OpenApiResponse(OpenApiTypes.OBJECT, description="The export document."),
-            403: _ERRORS[403],
-            404: _ERRORS[404],
-            409: OpenApiResponse(
-                PrivacyErrorsSerializer,
-                description="Not an access or copy request, or not fulfilled yet.",
+            **error_responses(
+                403,
+                descriptions={
+                    404: "No such request.",
+                    409: "Not an access or copy request, or not fulfilled yet.",
+                },
             ),
         },
         tags=["privacy"],

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from audit.log import audit_record, change_reason, history_user
 from compliance.models import DataSubjectRequest, LegalHold
+from compliance.permissions import can_erase, can_manage_legal_holds
 from portal.errors import Conflict
 from portal.permissions import SystemActor
 from portal.pii.sources import case_records, customer_records, redact_text, sources
@@ -42,22 +43,6 @@ class ErasureReport:
     customer_id: int
     pseudonym: str
     rows: dict[str, int]
-
-
-def _has_perm(actor: Any, perm: str) -> bool:
-    if isinstance(actor, SystemActor):
-        return True
-    return bool(getattr(actor, "is_authenticated", False) and actor.has_perm(perm))
-
-
-def can_erase(actor: Any) -> bool:
-    return _has_perm(actor, "compliance.fulfil_datasubjectrequest")
-
-
-def can_manage_legal_holds(actor: Any) -> bool:
-    return _has_perm(actor, "compliance.add_legalhold") and _has_perm(
-        actor, "compliance.change_legalhold"
-    )
 
 
 def customer_model() -> Any:

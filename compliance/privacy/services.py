@@ -29,6 +29,12 @@ from django.utils.translation import gettext as _
 
 from audit.log import audit_record, change_reason, history_user
 from compliance.models import DataSubjectRequest, RequestChannel, RequestKind, RequestStatus
+from compliance.permissions import (
+    can_add_requests,
+    can_download_exports,
+    can_fulfil_requests,
+    can_view_requests,  # noqa: F401 (the views and the API ask through this module)
+)
 from compliance.privacy.erasure import customer_erase, customer_model
 from portal.errors import Conflict
 from portal.pii.sources import ERASED_TEXT, case_records, customer_records, sources
@@ -47,29 +53,6 @@ EXPORT_FIELDS = (PersonalField.NAME, PersonalField.PHONE, PersonalField.NATIONAL
 # Requests are not older than the portal; this also keeps a mistyped year (0001) from
 # overflowing when the time is moved to UTC or the due date is computed.
 EARLIEST_RECEIVED_YEAR = 2000
-
-
-# --- permissions --------------------------------------------------------------------------------
-
-
-def _has_perm(user: Any, perm: str) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.has_perm(perm))
-
-
-def can_view_requests(user: Any) -> bool:
-    return _has_perm(user, "compliance.view_datasubjectrequest")
-
-
-def can_add_requests(user: Any) -> bool:
-    return _has_perm(user, "compliance.add_datasubjectrequest")
-
-
-def can_fulfil_requests(user: Any) -> bool:
-    return _has_perm(user, "compliance.fulfil_datasubjectrequest")
-
-
-def can_download_exports(user: Any) -> bool:
-    return can_fulfil_requests(user) and _has_perm(user, "scoring.reveal_personal_data")
 
 
 # --- reads --------------------------------------------------------------------------------------

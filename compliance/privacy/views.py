@@ -44,6 +44,7 @@ from compliance.privacy.forms import (
     RequestFilterForm,
     RetentionPolicyForm,
 )
+from portal.web.forms import add_service_errors
 
 PAGE_SIZE = 50
 RECENT_RUNS = 20
@@ -54,15 +55,6 @@ def _errors_to_messages(request: HttpRequest, exc: ValidationError | PermissionD
     texts = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
     for text in texts or [_("You may not do this.")]:
         messages.error(request, text)
-
-
-def _apply_errors(form: Any, exc: ValidationError) -> None:
-    """Service errors onto the form: by field where the form has the field."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 # --- requests -----------------------------------------------------------------------------------
@@ -92,7 +84,7 @@ def privacy_requests(request: HttpRequest) -> HttpResponse:
                     received_at=data.get("received_at"),
                 )
             except ValidationError as exc:
-                _apply_errors(create_form, exc)
+                add_service_errors(create_form, exc)
             else:
                 messages.success(request, _("Request #%(id)d recorded.") % {"id": created.pk})
                 return redirect("compliance:privacy_request", pk=created.pk)
@@ -179,9 +171,9 @@ def privacy_request(request: HttpRequest, pk: int) -> HttpResponse:
             # Conflicts (closed, stale) and refusals (legal hold) are messages; bad
             # values stay on the form they came from.
             if action == "refuse":
-                _apply_errors(refuse_form, exc)
+                add_service_errors(refuse_form, exc)
             elif hasattr(exc, "error_dict"):
-                _apply_errors(fulfil_form, exc)
+                add_service_errors(fulfil_form, exc)
             else:
                 _errors_to_messages(request, exc)
             item = _request_for_user(request.user, pk)
@@ -271,7 +263,7 @@ def legal_holds(request: HttpRequest) -> HttpResponse:
                         reason=place_form.cleaned_data["reason"],
                     )
                 except ValidationError as exc:
-                    _apply_errors(place_form, exc)
+                    add_service_errors(place_form, exc)
                 else:
                     messages.success(request, _("Legal hold #%(id)d placed.") % {"id": hold.pk})
                     return redirect("compliance:legal_holds")

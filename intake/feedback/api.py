@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -33,8 +33,8 @@ from intake.idempotency import HEADER, idempotent_response
 from intake.models import FeedbackKind, FeedbackStatus
 from intake.ratelimits import LOOKUP_GROUP, SUBMIT_GROUP, rate_limited
 from intake.upstream.api import SafeJSONParser
-from portal.api import BoundedDateTimeField
-from scoring.api.serializers import ErrorsSerializer
+from portal.api.errors import error_responses
+from portal.api.fields import BoundedDateTimeField
 
 
 class FeedbackInSerializer(serializers.Serializer):
@@ -107,9 +107,6 @@ def _too_many(retry_after: int) -> Response:
     )
 
 
-_ERRORS_429 = OpenApiResponse(ErrorsSerializer, description="Rate limited (see Retry-After).")
-
-
 class FeedbackCreateAPI(APIView):
     authentication_classes = [ChannelKeyAuthentication]
     permission_classes = [AllowAny]
@@ -130,10 +127,14 @@ class FeedbackCreateAPI(APIView):
         ],
         responses={
             201: FeedbackCreatedSerializer,
-            400: OpenApiResponse(ErrorsSerializer, description="Invalid input, by field."),
-            401: OpenApiResponse(ErrorsSerializer, description="Wrong or revoked API key."),
-            409: OpenApiResponse(ErrorsSerializer, description="Idempotency key reused."),
-            429: _ERRORS_429,
+            **error_responses(
+                400,
+                429,
+                descriptions={
+                    401: "Wrong or revoked API key.",
+                    409: "Idempotency key reused.",
+                },
+            ),
         },
     )
     def post(self, request: Request) -> Response:
@@ -189,8 +190,7 @@ def _status_answer(*, reference: str, phone_last4: str) -> Response:
 
 _STATUS_RESPONSES = {
     200: FeedbackStatusSerializer,
-    400: OpenApiResponse(ErrorsSerializer, description="phone_last4 is not 4 digits."),
-    429: _ERRORS_429,
+    **error_responses(429, descriptions={400: "phone_last4 is not 4 digits."}),
 }
 
 
@@ -209,9 +209,7 @@ class FeedbackStatusLookupAPI(APIView):
         request=FeedbackStatusInSerializer,
         responses={
             **_STATUS_RESPONSES,
-            400: OpenApiResponse(
-                ErrorsSerializer, description="Missing fields, or phone_last4 not 4 digits."
-            ),
+            **error_responses(descriptions={400: "Missing fields, or phone_last4 not 4 digits."}),
         },
     )
     def post(self, request: Request) -> Response:

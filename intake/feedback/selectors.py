@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from intake.models import Feedback, FeedbackStatus
+from portal.api.pagination import ID_MAX, Keyset, Position
 from portal.pii.masking import mask_name, mask_phone
 from scoring.models import Customer
 
@@ -20,28 +21,29 @@ class TriagePage:
     next_after: int | None  # the id to continue after, when there is a next page
 
 
+TRIAGE_KEYSET = Keyset("id", model=Feedback, page_size=TRIAGE_PAGE_SIZE)
+
+
 def triage_page(*, after: str = "") -> TriagePage:
     """Feedback waiting in triage, oldest first, a keyset page after the id ``after``
-    (ids follow the order feedback arrived in), with masked display values: two queries."""
-    waiting = Feedback.objects.filter(status=FeedbackStatus.TRIAGE).order_by("id")
-    if after.isdigit():
-        waiting = waiting.filter(pk__gt=int(after))
-    feedback = list(
-        waiting.only(
-            "id",
-            "reference",
-            "kind",
-            "name",
-            "phone",
-            "phone_hash",
-            "description",
-            "received_at",
-            "happened_at",
-            "error",
-        )[: TRIAGE_PAGE_SIZE + 1]
+    (ids follow the order feedback arrived in; ``portal.api.pagination``), with masked
+    display values: two queries. An ``after`` that is not an id gives the first page."""
+    waiting = Feedback.objects.filter(status=FeedbackStatus.TRIAGE).only(
+        "id",
+        "reference",
+        "kind",
+        "name",
+        "phone",
+        "phone_hash",
+        "description",
+        "received_at",
+        "happened_at",
+        "error",
     )
-    next_after = feedback[TRIAGE_PAGE_SIZE - 1].pk if len(feedback) > TRIAGE_PAGE_SIZE else None
-    return TriagePage(rows=_triage_rows(feedback[:TRIAGE_PAGE_SIZE]), next_after=next_after)
+    position = Position((min(int(after), ID_MAX),)) if after.isdigit() else None
+    page = TRIAGE_KEYSET.page(waiting, cursor=position)
+    next_after = page.next_key[0] if page.next_key else None
+    return TriagePage(rows=_triage_rows(page.rows), next_after=next_after)
 
 
 def _triage_rows(feedback: list[Feedback]) -> list[dict[str, Any]]:

@@ -31,7 +31,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Least
@@ -45,6 +45,7 @@ from cases.services import case_open_or_attach
 from intake.channels import channel_actor
 from intake.inbox import enqueue_or_log
 from intake.models import Channel, Feedback, FeedbackKind, FeedbackStatus, TriageCloseReason
+from intake.permissions import ensure_can_triage_feedback
 from portal.dates import year_in_range, year_range_message
 from portal.errors import Conflict
 from portal.permissions import SystemActor
@@ -542,15 +543,6 @@ def feedback_sweep(*, now: datetime | None = None, batch_size: int = SWEEP_BATCH
 # --- triage -------------------------------------------------------------------------------------
 
 
-def can_triage_feedback(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.has_perm("intake.change_feedback"))
-
-
-def _ensure_can_triage(actor: Any) -> None:
-    if not can_triage_feedback(actor):
-        raise PermissionDenied(_("You may not triage customer feedback."))
-
-
 def _feedback_in_triage(feedback_id: int) -> Feedback:
     feedback = Feedback.objects.select_for_update(of=("self",)).filter(pk=feedback_id).first()
     if feedback is None:
@@ -567,7 +559,7 @@ def _feedback_in_triage(feedback_id: int) -> Feedback:
 def feedback_triage_link(*, actor: User, feedback_id: int, customer_id: int) -> Feedback:
     """An officer identifies the customer of unmatched feedback: it is linked to the case
     its kind and the customer's lines suggest (opened or attached, as processing would)."""
-    _ensure_can_triage(actor)
+    ensure_can_triage_feedback(actor)
     feedback = _feedback_in_triage(feedback_id)
     if not Customer.objects.filter(pk=customer_id).exists():
         raise ValidationError({"customer": [_("No customer has this customer number.")]})
@@ -579,7 +571,7 @@ def feedback_triage_link(*, actor: User, feedback_id: int, customer_id: int) -> 
 @transaction.atomic
 def feedback_triage_close(*, actor: User, feedback_id: int, reason: str) -> Feedback:
     """An officer closes unmatched feedback with a reason from ``TriageCloseReason``."""
-    _ensure_can_triage(actor)
+    ensure_can_triage_feedback(actor)
     if reason not in TriageCloseReason.values:
         raise ValidationError({"reason": [_("Choose a reason for closing from the list.")]})
     feedback = _feedback_in_triage(feedback_id)

@@ -37,6 +37,7 @@ from intake.feedback.forms import (
 from intake.ratelimits import LOOKUP_GROUP, SUBMIT_GROUP, rate_limited
 from portal.pii.sources import RetentionRecordType
 from portal.registries import retention_days
+from portal.web.forms import add_service_errors
 
 logger = logging.getLogger(__name__)
 
@@ -150,8 +151,7 @@ def feedback(request: HttpRequest) -> HttpResponse:
             channel=None,
         )
     except ValidationError as exc:
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
+        add_service_errors(form, exc)
         form.refresh_token()
         return _render_form(request, form, status=400)
     # Post/redirect/get: the reference travels in the session, never in a URL.
@@ -189,8 +189,7 @@ def status(request: HttpRequest) -> HttpResponse:
                     phone_last4=form.cleaned_data["phone_last4"],
                 )
             except ValidationError as exc:
-                for errors in exc.message_dict.values():
-                    form.add_error("phone_last4", errors)
+                add_service_errors(form, exc)
     else:
         form = StatusLookupForm()
     return render(request, "intake/status.html", {"form": form, "result": result})

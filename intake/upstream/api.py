@@ -11,11 +11,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-)
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
@@ -28,8 +24,8 @@ from intake.channels import ChannelKeyAuthentication, request_channel
 from intake.idempotency import HEADER, idempotent_response
 from intake.models import Channel, SignalKind, SignalStatus
 from intake.upstream import services as signals
-from portal.api import BoundedDateTimeField
-from scoring.api.serializers import ErrorsSerializer
+from portal.api.errors import error_responses
+from portal.api.fields import BoundedDateTimeField
 
 BODY_MAX_BYTES = 16 * 1024
 
@@ -147,11 +143,13 @@ class SignalReceiveAPI(APIView):
         ],
         responses={
             202: SignalAcceptedSerializer,
-            400: OpenApiResponse(ErrorsSerializer, description="Invalid input, by field."),
-            401: OpenApiResponse(ErrorsSerializer, description="Missing, wrong or revoked key."),
-            403: OpenApiResponse(ErrorsSerializer, description="Not an upstream channel."),
-            409: OpenApiResponse(
-                ErrorsSerializer, description="Idempotency-Key reused with another body."
+            **error_responses(
+                400,
+                descriptions={
+                    401: "Missing, wrong or revoked key.",
+                    403: "Not an upstream channel.",
+                    409: "Idempotency-Key reused with another body.",
+                },
             ),
         },
     )

@@ -20,18 +20,6 @@ from scoring.models import (
 )
 
 
-class ErrorsSerializer(serializers.Serializer):
-    """The contract's error body: ``{"errors": {"field": ["message", …]}}``."""
-
-    # Declared in get_fields: a field named "errors" would hide ``Serializer.errors``.
-    def get_fields(self) -> dict[str, serializers.Field]:
-        return {
-            "errors": serializers.DictField(
-                child=serializers.ListField(child=serializers.CharField())
-            )
-        }
-
-
 class CustomerRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField(source="masked_name", help_text="Masked, e.g. 张*伟.")
@@ -189,7 +177,8 @@ class BulkJobProgressSerializer(serializers.Serializer):
 # --- revealing personal fields --------------------------------------------------------------
 #
 # Both serializers have a field named "fields", which as a class attribute would hide
-# ``Serializer.fields``; they are declared in ``get_fields`` instead (as ErrorsSerializer does).
+# ``Serializer.fields``; they are declared in ``get_fields`` instead (as
+# ``portal.api.errors.ErrorsSerializer`` does).
 
 
 class RevealRequestSerializer(serializers.Serializer):

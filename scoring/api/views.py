@@ -3,14 +3,14 @@
 Permissions are the pages': officers, supervisors and auditors read assessments;
 supervisors start, cancel and resume bulk jobs; auditors read bulk jobs. An auditor's token
 reads and never writes (403). Domain errors map to the contract's error bodies in
-``portal.api.exception_handler``.
+``portal.api.errors.exception_handler``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
@@ -19,14 +19,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.security import client_ip_address
-from portal.api import allowed_by
+from portal.api.errors import error_responses
+from portal.api.permissions import allowed_by
 from scoring import permissions, selectors
 from scoring.api.serializers import (
     AssessmentSerializer,
     BulkJobAcceptedSerializer,
     BulkJobCreateSerializer,
     BulkJobProgressSerializer,
-    ErrorsSerializer,
     RevealRequestSerializer,
     RevealResponseSerializer,
 )
@@ -41,12 +41,6 @@ CanStartBulkJobs = allowed_by(permissions.can_start_bulk_jobs)
 CanManageBulkJobs = allowed_by(permissions.can_manage_bulk_jobs)
 CanRevealPersonalData = allowed_by(can_reveal_personal_data)
 
-_ERRORS = {
-    400: OpenApiResponse(ErrorsSerializer, description="Invalid input."),
-    403: OpenApiResponse(ErrorsSerializer, description="Not allowed for this role."),
-    404: OpenApiResponse(ErrorsSerializer, description="No such object."),
-}
-
 
 def _progress_response(job_id: int, code: int = status.HTTP_200_OK) -> Response:
     progress = selectors.bulk_job_progress(job_id=job_id)
@@ -59,7 +53,7 @@ class AssessmentDetailAPI(APIView):
     @extend_schema(
         operation_id="assessment_retrieve",
         summary="An assessment: status, score, contributions, rule hits, ranked reasons",
-        responses={200: AssessmentSerializer, 403: _ERRORS[403], 404: _ERRORS[404]},
+        responses={200: AssessmentSerializer, **error_responses(403, 404)},
         tags=["assessments"],
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -77,7 +71,7 @@ class BulkJobCreateAPI(APIView):
         operation_id="assessment_bulk_create",
         summary="Start re-assessing every customer matching a filter",
         request=BulkJobCreateSerializer,
-        responses={202: BulkJobAcceptedSerializer, 400: _ERRORS[400], 403: _ERRORS[403]},
+        responses={202: BulkJobAcceptedSerializer, **error_responses(400, 403)},
         tags=["assessments"],
     )
     def post(self, request: Request) -> Response:
@@ -97,7 +91,7 @@ class BulkJobDetailAPI(APIView):
     @extend_schema(
         operation_id="assessment_bulk_retrieve",
         summary="Progress of a bulk re-assessment",
-        responses={200: BulkJobProgressSerializer, 403: _ERRORS[403], 404: _ERRORS[404]},
+        responses={200: BulkJobProgressSerializer, **error_responses(403, 404)},
         tags=["assessments"],
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -120,9 +114,7 @@ class _BulkJobActionAPI(APIView):
 
 _ACTION_RESPONSES = {
     200: BulkJobProgressSerializer,
-    403: _ERRORS[403],
-    404: _ERRORS[404],
-    409: OpenApiResponse(ErrorsSerializer, description="Not in a state that allows it."),
+    **error_responses(403, 404, descriptions={409: "Not in a state that allows it."}),
 }
 
 
@@ -169,9 +161,7 @@ class CustomerRevealAPI(APIView):
         request=RevealRequestSerializer,
         responses={
             200: RevealResponseSerializer,
-            400: _ERRORS[400],
-            403: _ERRORS[403],
-            404: _ERRORS[404],
+            **error_responses(400, 403, 404),
         },
         tags=["customers"],
     )

@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.security import client_ip_address
+from portal.web.forms import add_service_errors
 from scoring.customers.access import AccessSource, PersonalField
 from scoring.customers.reveal import (
     PURPOSE_MAX_LENGTH,
@@ -56,21 +57,13 @@ class RevealForm(forms.Form):
     )
     case = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
 
-    # The service's error keys → this form's fields (a case error is shown above the form).
-    SERVICE_FIELDS: ClassVar[dict[str, str]] = {"fields": "personal_fields", "purpose": "purpose"}
+    # The service's error keys named differently here (a case error is shown above the form:
+    # the case is a hidden field).
+    SERVICE_FIELDS: ClassVar[dict[str, str]] = {"fields": "personal_fields"}
 
     def __init__(self, *args: Any, customer_id: int, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", f"reveal-{customer_id}")
         super().__init__(*args, **kwargs)
-
-    def add_service_errors(self, exc: ValidationError) -> None:
-        """Put the service's field-keyed messages on the matching fields."""
-        if not hasattr(exc, "error_dict"):
-            self.add_error(None, exc)
-            return
-        for name, messages in exc.message_dict.items():
-            target = self.SERVICE_FIELDS.get(name)
-            self.add_error(target, messages)
 
 
 def reveal_context(
@@ -129,7 +122,7 @@ def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
                 ip_address=client_ip_address(request),
             )
         except ValidationError as exc:
-            form.add_service_errors(exc)
+            add_service_errors(form, exc, fields=RevealForm.SERVICE_FIELDS)
         except Customer.DoesNotExist:
             raise Http404 from None
         else:

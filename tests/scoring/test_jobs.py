@@ -23,7 +23,7 @@ from scoring.models import (
     CustomerFeatures,
 )
 from scoring.scorecards import engine
-from scoring.tasks import assessment_run, backoff_seconds
+from scoring.tasks import assessment_run
 from tests.factories.scoring import CreditLineFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -208,11 +208,6 @@ def test_a_transient_database_error_is_retried_and_the_retry_claims_the_row_agai
     assert assessment.attempts == 2
     assert _history_statuses(assessment) == ["queued", "running", "queued", "running", "succeeded"]
     assert not _audits("assessment.failed", assessment)
-
-
-def test_retries_back_off_exponentially_up_to_a_cap() -> None:
-    assert [backoff_seconds(n) for n in range(4)] == [2, 4, 8, 16]
-    assert backoff_seconds(20) == 120
 
 
 def test_a_domain_error_fails_the_assessment_with_its_message_and_it_can_be_rerun(

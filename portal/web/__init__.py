@@ -1,0 +1,1 @@
+"""What pages share: putting service errors on forms (``forms``)."""
