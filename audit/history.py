@@ -138,5 +138,3 @@ def field_changes(
             )
         )
     return changes
-
-

@@ -37,7 +37,6 @@ from portal.pii.sources import (
 NOTE_PLACEHOLDER = "[note removed under the retention policy]"
 
 
-
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 

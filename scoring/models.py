@@ -769,6 +769,5 @@ class Assessment(models.Model):
         return f"assessment #{self.pk}"
 
 
-
 # The personal-data access log lives beside the customers it records access to.
 from scoring.customers.access import PersonalDataAccess  # noqa: E402, F401  (registers it)

@@ -87,9 +87,7 @@ def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
 
 def _too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
-    response = render(
-        request, "intake/rate_limited.html", {"retry_after": retry_after}, status=429
-    )
+    response = render(request, "intake/rate_limited.html", {"retry_after": retry_after}, status=429)
     response["Retry-After"] = str(retry_after)
     return response
 

@@ -256,7 +256,7 @@ class Keyset:
         return tuple(getattr(row, self._attname(name)) for name, _desc in self.columns)
 
     def _attname(self, name: str) -> str:
-        return "pk" if name == "pk" else self.model._meta.get_field(name).attname
+        return "pk" if name == "pk" else self._field(name).attname
 
     def _field(self, name: str) -> models.Field[Any, Any]:
         return self.model._meta.pk if name == "pk" else self.model._meta.get_field(name)  # type: ignore[return-value]
@@ -433,7 +433,7 @@ class KeysetPagination(BasePagination):
             )
         return size
 
-    def paginate_queryset(
+    def paginate_queryset(  # type: ignore[override]  # a keyset needs a queryset
         self, queryset: QuerySet[Any], request: Request, view: Any = None
     ) -> list[Any]:
         self.request = request

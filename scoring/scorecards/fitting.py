@@ -3,9 +3,9 @@ regression, points scaling, hold-out metrics. Used by ``manage.py fit_scorecard`
 
 Data: one row per customer; columns named after the features the engine knows
 (``scoring.scorecards.engine.SCORABLE_FEATURES``, e.g. ``monthly_income``,
-``utilisation``);
-the target column holds ``1`` for a bad outcome (default, write-off) and ``0`` for good. Empty cells are
-missing values and get a "missing" bin of their own. Other columns (ids) are ignored.
+``utilisation``); the target column holds ``1`` for a bad outcome (default, write-off) and
+``0`` for good. Empty cells are missing values and get a "missing" bin of their own. Other
+columns (ids) are ignored.
 
 Method:
 
