@@ -54,7 +54,7 @@ from portal.permissions import Actor, ChannelActor, SystemActor, is_person
 logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractUser as User
+    pass
 
 __all__ = [
     "AUDIT_CHAIN_LOCK_ID",
@@ -130,10 +130,10 @@ _SAFE_SUFFIXES = ("_masked", "_hash", "_last4")
 CHANGE_REASON_MAX_LENGTH = 100  # django-simple-history's history_change_reason column
 
 
-def history_user(actor: Actor | None) -> User | None:
+def history_user(actor: Actor | None) -> Any:
     """The ``history_user`` of a history row: the person, or nobody for the system or a
     channel."""
-    return actor if is_person(actor) else None  # type: ignore[return-value]
+    return actor if is_person(actor) else None
 
 
 def change_reason(action: str, actor: Actor | None, detail: str = "") -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.http import HttpRequest
@@ -28,7 +29,7 @@ def portal(request: HttpRequest) -> dict[str, Any]:
         ),
         # Each app's header badges (``portal.registries.register_badge``), by name.
         **{
-            name: SimpleLazyObject(lambda badge=badge: _badge(badge, user))
+            name: SimpleLazyObject(functools.partial(_badge, badge, user))
             for name, badge in badges().items()
         },
     }

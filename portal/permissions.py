@@ -14,10 +14,7 @@ primitive: the system's rights are an explicit argument of each rule, never impl
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractUser
+from typing import Any, TypeAlias
 
 __all__ = [
     "Actor",
@@ -86,7 +83,9 @@ class ChannelActor:
         return self.name
 
 
-Actor: TypeAlias = "AbstractUser | SystemActor | ChannelActor"
+# The kernel cannot name the user model (``accounts`` sits above it), so an actor is typed
+# loosely here; apps annotate ``User | SystemActor`` (and ``ChannelActor`` where it may come).
+Actor: TypeAlias = Any
 
 
 def is_person(actor: Any) -> bool:

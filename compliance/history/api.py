@@ -246,7 +246,7 @@ class AuditVerifyAPI(APIView):
         tags=["audit"],
     )
     def get(self, request: Request) -> Response:
-        verification = audit_chain_verify(actor=request.user)  # type: ignore[arg-type]
+        verification = audit_chain_verify(actor=request.user)
         return Response(
             {
                 "ok": verification.ok,

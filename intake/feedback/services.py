@@ -48,7 +48,7 @@ from intake.models import Channel, Feedback, FeedbackKind, FeedbackStatus, Triag
 from intake.permissions import ensure_can_triage_feedback
 from portal.dates import year_in_range, year_range_message
 from portal.errors import Conflict
-from portal.permissions import SystemActor
+from portal.permissions import ChannelActor, SystemActor
 from portal.pii.crypto import decrypt, encrypt, normalise
 from scoring.models import CreditLine, CreditLineState, Customer
 from scoring.selectors import credit_line_active_reason_codes, credit_lines_shown_but_unusable
@@ -275,7 +275,7 @@ def _processed_in_process() -> bool:
 
 
 def _feedback_store(
-    *, cleaned: dict[str, Any], channel: Channel | None, actor: SystemActor
+    *, cleaned: dict[str, Any], channel: Channel | None, actor: SystemActor | ChannelActor
 ) -> Feedback:
     now = timezone.now()
     with transaction.atomic():
