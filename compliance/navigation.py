@@ -2,6 +2,7 @@
 ``ready()``; ``portal.navigation`` shows each to users holding its permission)."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.registries import NavItem
 
@@ -25,7 +26,7 @@ NAV_ITEMS = (
     NavItem(
         "history",
         "compliance:history",
-        _("History"),
+        pgettext_lazy("navigation", "History"),
         "scoring.view_personaldataaccess",
         _("Every version of a case, customer, credit line or decision, with its changes."),
         order=110,

@@ -2,6 +2,7 @@
 ``ready()``; ``portal.navigation`` shows each to users holding its permission)."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.registries import NavItem
 
@@ -17,7 +18,7 @@ NAV_ITEMS = (
     NavItem(
         "customers",
         "scoring:customer_search",
-        _("Customers"),
+        pgettext_lazy("navigation", "Customers"),
         "scoring.view_customer",
         _("Find a customer; personal details stay masked unless revealed for a stated purpose."),
         order=60,

@@ -26,6 +26,7 @@ def seed(django_capture_on_commit_callbacks: Any) -> Callable[[], str]:
         out = StringIO()
         with django_capture_on_commit_callbacks(execute=True):
             call_command("seed_demo_intake", stdout=out)
+            call_command("seed_demo_privacy", stdout=out)
         return out.getvalue()
 
     return run
@@ -36,7 +37,7 @@ def test_it_submits_matched_and_unmatched_feedback_and_records_privacy_requests(
 ) -> None:
     CreditLineFactory.create_batch(3, usable_limit="0.00")
 
-    assert seed() == "Demo intake: 5 feedback submissions, 2 privacy requests.\n"
+    assert seed() == "Demo intake: 5 feedback submissions.\nDemo privacy requests: 2.\n"
 
     statuses = sorted(Feedback.objects.values_list("status", flat=True))
     assert statuses == [FeedbackStatus.MATCHED] * 3 + [FeedbackStatus.TRIAGE] * 2
@@ -51,6 +52,9 @@ def test_a_second_run_adds_nothing(privacy_officer: User, seed: Callable[[], str
     CreditLineFactory.create_batch(2, usable_limit="0.00")
     seed()
 
-    assert seed() == "Demo intake: feedback exists already; nothing added.\n"
+    assert seed() == (
+        "Demo intake: feedback exists already; nothing added.\n"
+        "Demo privacy requests: some exist already; nothing added.\n"
+    )
     assert Feedback.objects.count() == 4
     assert DataSubjectRequest.objects.count() == 2

@@ -22,7 +22,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from audit.models import AuditEntry
 from cases.models import Case
-from compliance.access import selectors as access_log
+from scoring.customers import reveal as reveal_module
 from scoring.customers.access import AccessSource, PersonalDataAccess
 from scoring.customers.reveal import customer_reveal, customer_reveal_with_access
 from scoring.models import Customer
@@ -235,7 +235,7 @@ def test_the_access_row_and_the_audit_entry_are_written_together_or_not_at_all(
     def failing_audit(**kwargs: Any) -> None:
         raise RuntimeError("audit log unavailable")
 
-    monkeypatch.setattr(access_log, "audit_record", failing_audit)
+    monkeypatch.setattr(reveal_module, "audit_record", failing_audit)
 
     with pytest.raises(RuntimeError):
         _reveal(officer, customer)
