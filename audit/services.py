@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from audit.log import audit_record, timed_verify_chain
+from audit.log import audit_record
 from audit.models import ChainVerification
+from audit.verify import timed_verify_chain
 from portal.permissions import Actor, actor_label, has_perm, is_person
 
 __all__ = ["audit_chain_verify", "can_verify_audit_chain", "last_good_chain_verification"]

@@ -120,7 +120,7 @@ def extend_chain(total: int) -> None:
     """Append entries in bulk until the chain holds ``total``, hashed as audit_record does."""
     from django.utils import timezone
 
-    from audit.log import entry_hash, normalise_data
+    from audit.encoding import entry_hash, normalise_data
     from audit.models import GENESIS_HASH, AuditEntry
 
     existing = AuditEntry.objects.count()
@@ -152,7 +152,7 @@ def extend_chain(total: int) -> None:
 
 
 def bench_verify(batch_size: int) -> None:
-    from audit.log import verify_chain
+    from audit.verify import verify_chain
 
     started = time.perf_counter()
     report = verify_chain(batch_size=batch_size)

@@ -79,7 +79,7 @@ def _stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
 def _one_run(processes: int, concurrency: int) -> Run:
     from accounts.models import User
     from accounts.roles import Role
-    from scoring.assessments import services as jobs
+    from scoring.assessments import bulk
     from scoring.models import BulkJob, BulkJobStatus
 
     supervisor = User.objects.filter(groups__name=Role.SUPERVISOR).first()
@@ -88,7 +88,7 @@ def _one_run(processes: int, concurrency: int) -> Run:
     workers = _start_workers(processes, concurrency)
     try:
         requested = time.perf_counter()
-        job = jobs.bulk_job_start(actor=supervisor, filters={})
+        job = bulk.bulk_job_start(actor=supervisor, filters={})
         first_progress = None
         while True:
             job.refresh_from_db(fields=["status", "done", "failed", "total"])

@@ -103,7 +103,7 @@ def _profile(officer: Any, n: int) -> None:
     """One client claiming ``n`` cases alone: statements, wall and CPU time per claim."""
     from django.db import connection
 
-    from cases.services import case_claim_next
+    from cases.services.claiming import case_claim_next
 
     statements = [0]
 
@@ -147,7 +147,7 @@ def _claim_loop(officer: Any, deadline: float) -> tuple[list[int], list[float], 
     """Claim until the queue is empty or the deadline; ``(ids, latencies, error)``."""
     from django.db import connection
 
-    from cases.services import case_claim_next
+    from cases.services.claiming import case_claim_next
 
     ids: list[int] = []
     latencies: list[float] = []

@@ -76,7 +76,7 @@ def populate(total: int) -> None:
 
     from accounts.models import User
     from accounts.roles import Role
-    from audit.log import entry_hash, normalise_data
+    from audit.encoding import entry_hash, normalise_data
     from audit.models import GENESIS_HASH
 
     auditor = User.objects.create_user(username=AUDITOR, password=None)
@@ -144,7 +144,7 @@ def populate(total: int) -> None:
 
 
 def verify() -> None:
-    from audit.log import verify_chain
+    from audit.verify import verify_chain
 
     started = time.perf_counter()
     report = verify_chain(batch_size=5000)
@@ -170,7 +170,9 @@ def measure(mode: str, fmt: str, trace: int) -> dict[str, Any]:
 
     from accounts.models import User
     from audit.models import AuditEntry
-    from compliance.exports.services import export_manifest, export_start, manifest_verify
+    from compliance.exports.services import export_start
+    from compliance.exports.signing import export_manifest
+    from compliance.exports.verify import manifest_verify
     from compliance.models import ExportRecord
 
     auditor = User.objects.get(username=AUDITOR)

@@ -36,7 +36,8 @@ def bench_scoring_step(runs: int = 100_000) -> dict[str, float]:
     """Microseconds per call: ``score`` alone, and snapshot + ``score`` together."""
     from scoring.models import Customer, CustomerFeatures
     from scoring.scorecards.default import default_scorecard_fields
-    from scoring.scorecards.engine import compile_spec, features_snapshot, score
+    from scoring.scorecards.engine import compile_spec, score
+    from scoring.scorecards.features import features_snapshot
 
     spec = default_scorecard_fields()
     compiled = compile_spec(

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 from django.utils.translation import gettext as _
 
 from cases.models import CaseCategory
-from cases.selectors import DecisionRates, Supervision
+from cases.selectors.dashboard import DecisionRates, Supervision
 
 _LAYOUT = {
     "height": 320,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import CaseCategory, CaseStatus, DecisionReason, Priority
-from cases.selectors import QueueCursor, QueueFilters, SlaFilter
+from cases.selectors.queue import QueueCursor, QueueFilters, SlaFilter
 from portal.dates import BoundedDateField
 from portal.pii.crypto import DecryptionError, decrypt, encrypt, keyed_hash
 from scoring.models import ReasonCode

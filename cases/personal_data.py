@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from audit.log import change_reason, history_user
+from audit.history_rows import change_reason, history_user
 from cases.models import (
     OPEN_STATUSES,
     Case,
@@ -115,7 +115,7 @@ class CasesPersonalData(PersonalDataSource):
     # --- human review -----------------------------------------------------------------------
 
     def human_review(self, *, customer_id: int, actor: User | SystemActor, request_id: int) -> int:
-        from cases.services import case_open_or_attach
+        from cases.services.opening import case_open_or_attach
 
         case, _created = case_open_or_attach(
             actor=actor,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from cases import services
+from cases.services import detection, release, sla
 from portal.permissions import SystemActor
 from portal.tasks import PortalTask
 
@@ -17,13 +17,13 @@ from portal.tasks import PortalTask
 @shared_task(base=PortalTask)
 def cases_release_stale() -> int:
     """Return claimed cases left untouched too long to the queue."""
-    return len(services.cases_release_stale())
+    return len(release.cases_release_stale())
 
 
 @shared_task(base=PortalTask)
 def cases_sla_sweep() -> dict[str, int]:
     """Mark cases due soon and breached; escalate the breached ones."""
-    report = services.cases_sla_sweep()
+    report = sla.cases_sla_sweep()
     return {"due_soon": len(report.due_soon), "breached": len(report.breached)}
 
 
@@ -33,5 +33,5 @@ DETECTION_ACTOR = SystemActor("cases_detect_unusable")
 @shared_task(base=PortalTask)
 def cases_detect_unusable() -> dict[str, int]:
     """Nightly: open cases for shown-but-unusable lines that have none."""
-    report = services.cases_detect_unusable(actor=DETECTION_ACTOR)
+    report = detection.cases_detect_unusable(actor=DETECTION_ACTOR)
     return {"scanned": report.scanned, "opened": report.opened, "attached": report.attached}

@@ -29,7 +29,8 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
 from accounts.models import User
-from audit.log import audit_record, change_reason, history_user
+from audit.history_rows import change_reason, history_user
+from audit.log import audit_record
 from intake.models import Channel, ChannelKey
 from intake.permissions import (
     ensure_can_change_channels,

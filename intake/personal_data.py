@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from accounts.models import User
-from audit.log import change_reason, history_user
+from audit.history_rows import change_reason, history_user
 from intake.models import Feedback, FeedbackStatus, Signal
 from portal.permissions import SystemActor
 from portal.pii.sources import Holds, PersonalDataSource, PersonalValues, RetentionRecordType

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from intake.feedback import services as feedback
+from intake.feedback import processing as feedback
 from intake.upstream import services as signals
 from portal.tasks import PortalTask
-from scoring.assessments.services import DOMAIN_ERRORS
+from scoring.assessments.errors import DOMAIN_ERRORS
 
 
 @shared_task(base=PortalTask)

@@ -43,3 +43,15 @@ class BoundedDateField(forms.DateField):
         super().validate(value)
         if not year_in_range(value):
             raise forms.ValidationError(year_range_message(), code="out_of_range")
+
+
+class BoundedDateTimeField(forms.DateTimeField):
+    """A form's date and time within the years the portal accepts: the date-time twin of
+    ``BoundedDateField`` (``portal.api.fields.BoundedDateTimeField`` is the serializers').
+    Accepts ISO 8601 with an offset too (``2026-01-01T00:00:00Z``), so the API and the page
+    read the same values. Out of range is the field's error, never a 500."""
+
+    def validate(self, value: datetime | None) -> None:
+        super().validate(value)
+        if not year_in_range(value):
+            raise forms.ValidationError(year_range_message(), code="out_of_range")

@@ -2,12 +2,10 @@
 
 Every deploy-specific value comes from the environment. ``PORTAL_ENV`` selects the profile:
 
-- ``local`` (default): SQLite under ``var/``, jobs run in-process after commit when no
-  ``REDIS_URL`` is set, built-in development keys.
-- ``test``: as local, but the test harness points ``DATABASE_URL``/``REDIS_URL`` at the
-  machine's PostgreSQL and Redis (see ``pyproject.toml``).
-- ``production``: every secret and address must be given; a missing or malformed one stops
-  start-up with a message naming the variable, and ``manage.py check --deploy`` is clean.
+- ``local`` (default): SQLite under ``var/``, jobs in-process without ``REDIS_URL``, dev keys.
+- ``test``: as local; the harness points ``DATABASE_URL``/``REDIS_URL`` at PostgreSQL and Redis.
+- ``production``: every secret and address must be given (a missing or malformed one stops
+  start-up naming it), and ``manage.py check --deploy`` is clean.
 """
 
 from __future__ import annotations
@@ -241,7 +239,7 @@ CELERY_TASK_ROUTES = {
 WORKER_QUEUES = "celery,bulk"
 
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    # Open cases for lines shown but unusable that have none (cases.services).
+    # Open cases for lines shown but unusable that have none (cases.services.detection).
     "cases-detect-unusable": {
         "task": "cases.tasks.cases_detect_unusable",
         "schedule": crontab(hour=1, minute=15),
@@ -252,7 +250,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(hour=2, minute=30),
     },
     # Re-send lost assessment messages, reset assessments whose worker died, re-plan
-    # stalled bulk re-assessments (scoring.assessments.services.assessments_sweep).
+    # stalled bulk re-assessments (scoring.assessments.sweep.assessments_sweep).
     "scoring-assessments-sweep": {
         "task": "scoring.tasks.assessments_sweep",
         "schedule": 60.0,

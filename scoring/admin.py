@@ -1,7 +1,8 @@
 """Read-only admin for customers, credit lines and blocks: masked, with their history.
 
-Every change goes through ``scoring.services`` (history reason and audit entry together),
-so the admin adds, changes and deletes nothing. Personal fields are shown masked, in the
+Every change goes through the services (``scoring.customers.services``,
+``scoring.lines.services``, ``scoring.lines.blocks``: history reason and audit entry
+together), so the admin adds, changes and deletes nothing. Personal fields are shown masked, in the
 lists, the detail pages and the history diffs alike.
 """
 

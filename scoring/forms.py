@@ -75,7 +75,7 @@ class CustomerSearchForm(forms.Form):
 
 class BulkJobForm(forms.Form):
     """The filter of a bulk re-assessment. Every field is optional; all given must match.
-    ``scoring.assessments.services.bulk_filters_clean`` validates again (the API goes straight
+    ``scoring.assessments.filters.bulk_filters_clean`` validates again (the API goes straight
     there)."""
 
     reason_code = forms.ChoiceField(

@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from audit.log import audit_record, change_reason, history_user
+from audit.history_rows import change_reason, history_user
+from audit.log import audit_record
 from portal.permissions import SystemActor
 from portal.pii.sources import PersonalDataSource, PersonalValues, redact_text
 from scoring.models import (

@@ -1,5 +1,5 @@
 """Celery entry points for assessments: take ids, call one service
-(``scoring.assessments.services``).
+(``scoring.assessments.services``, ``.sweep`` and ``.bulk``).
 
 Every task is idempotent by a state guard in its service (a second delivery finds nothing
 to claim) and uses ``portal.tasks.PortalTask``: acknowledged after the work, redelivered
@@ -19,6 +19,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.utils.translation import gettext as _
 
 from portal.tasks import TRANSIENT_ERRORS, PortalTask
+from scoring.assessments import bulk, sweep
 from scoring.assessments import services as jobs
 
 logger = logging.getLogger(__name__)
@@ -54,8 +55,8 @@ def assessment_run(assessment_id: int) -> bool:
 @shared_task(base=PortalTask)
 def assessments_sweep() -> dict[str, int]:
     """Re-send lost assessment messages, reset assessments whose worker died, re-plan
-    stalled bulk jobs (``jobs.assessments_sweep``). Scheduled by beat every minute."""
-    report = jobs.assessments_sweep()
+    stalled bulk jobs (``sweep.assessments_sweep``). Scheduled by beat every minute."""
+    report = sweep.assessments_sweep()
     return {
         "resent": len(report.resent),
         "requeued": len(report.requeued),
@@ -66,17 +67,17 @@ def assessments_sweep() -> dict[str, int]:
 
 @shared_task(base=PortalTask)
 def bulk_job_plan(job_id: int) -> int:
-    """Plan a queued bulk job into chunks (``jobs.bulk_job_plan``)."""
-    return jobs.bulk_job_plan(job_id=job_id)
+    """Plan a queued bulk job into chunks (``bulk.bulk_job_plan``)."""
+    return bulk.bulk_job_plan(job_id=job_id)
 
 
 @shared_task(
     base=PortalTask,
-    soft_time_limit=jobs.CHUNK_SOFT_TIME_LIMIT,
-    time_limit=jobs.CHUNK_TIME_LIMIT,
+    soft_time_limit=bulk.CHUNK_SOFT_TIME_LIMIT,
+    time_limit=bulk.CHUNK_TIME_LIMIT,
 )
 def bulk_chunk_run(job_id: int, customer_ids: Sequence[int]) -> int:
-    """Score and record one chunk of a bulk job (``jobs.bulk_job_run_chunk``). The chunk
+    """Score and record one chunk of a bulk job (``bulk.bulk_job_run_chunk``). The chunk
     writes in one transaction, so a retry after a transient error starts clean, and a
     chunk already recorded writes nothing again."""
-    return jobs.bulk_job_run_chunk(job_id=job_id, customer_ids=customer_ids).written
+    return bulk.bulk_job_run_chunk(job_id=job_id, customer_ids=customer_ids).written

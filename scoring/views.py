@@ -14,8 +14,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.web.forms import add_service_errors
-from scoring import permissions, selectors, services
+from scoring import permissions, selectors
+from scoring.assessments import bulk
 from scoring.assessments import services as jobs
+from scoring.customers import services as customer_services
 from scoring.forms import (
     BulkJobForm,
     CustomerSearchForm,
@@ -31,8 +33,9 @@ from scoring.models import (
     ReasonCode,
     Scorecard,
 )
-from scoring.scorecards import explain
+from scoring.scorecards import charts, explain, labels, shadow
 from scoring.scorecards import selectors as scorecard_selectors
+from scoring.scorecards import services as scorecard_services
 
 
 @require_GET
@@ -66,7 +69,7 @@ def customer_search(request: HttpRequest) -> HttpResponse:
     form = CustomerSearchForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:
-            result = services.customer_search(
+            result = customer_services.customer_search(
                 actor=request.user,  # type: ignore[arg-type]
                 term=form.cleaned_data["term"],
             )
@@ -144,7 +147,7 @@ def bulk_jobs(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied
         if form.is_valid():
             try:
-                job = jobs.bulk_job_start(
+                job = bulk.bulk_job_start(
                     actor=request.user,  # type: ignore[arg-type]
                     filters=form.filters(),
                     scorecard_id=form.scorecard_id(),
@@ -198,7 +201,7 @@ def bulk_job_progress(request: HttpRequest, pk: int) -> HttpResponse:
 def bulk_job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     get_object_or_404(BulkJob.objects.only("id"), pk=pk)
     try:
-        jobs.bulk_job_cancel(actor=request.user, job_id=pk)  # type: ignore[arg-type]
+        bulk.bulk_job_cancel(actor=request.user, job_id=pk)  # type: ignore[arg-type]
     except ValidationError as exc:  # Conflict included
         for message in exc.messages:
             messages.error(request, message)
@@ -213,7 +216,7 @@ def bulk_job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def bulk_job_resume(request: HttpRequest, pk: int) -> HttpResponse:
     get_object_or_404(BulkJob.objects.only("id"), pk=pk)
     try:
-        jobs.bulk_job_resume(actor=request.user, job_id=pk)  # type: ignore[arg-type]
+        bulk.bulk_job_resume(actor=request.user, job_id=pk)  # type: ignore[arg-type]
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -249,7 +252,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "scoring/assessment_detail.html",
         {
             "assessment": assessment,
-            "snapshot": explain.snapshot_rows(assessment),
+            "snapshot": labels.snapshot_rows(assessment),
             "explanations": explanations,
         },
     )
@@ -283,14 +286,13 @@ def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
     characteristics = [
         {
             **ch,
-            "label": explain.characteristic_label(ch.get("key", ""), ch.get("feature", "")),
-            "feature_label": explain.feature_label(ch.get("feature", "")),
+            "label": labels.characteristic_label(ch.get("key", ""), ch.get("feature", "")),
+            "feature_label": labels.feature_label(ch.get("feature", "")),
         }
         for ch in scorecard.characteristics
     ]
     rules = [
-        {"code": rule.get("code"), "text": explain.rule_text(rule)}
-        for rule in scorecard.block_rules
+        {"code": rule.get("code"), "text": labels.rule_text(rule)} for rule in scorecard.block_rules
     ]
     return render(
         request,
@@ -305,7 +307,7 @@ def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def scorecard_activate(request: HttpRequest, pk: int) -> HttpResponse:
     """Make a version the champion (the service checks ``activate_scorecard``)."""
     try:
-        scorecard = services.scorecard_activate(
+        scorecard = scorecard_services.scorecard_activate(
             actor=request.user,  # type: ignore[arg-type]
             scorecard_id=pk,
         )
@@ -332,7 +334,7 @@ def scorecard_compare(request: HttpRequest, pk: int) -> HttpResponse:
     comparison = None
     if form.is_bound and form.is_valid():
         try:
-            comparison = services.scorecard_shadow_compare(
+            comparison = shadow.scorecard_shadow_compare(
                 actor=request.user,  # type: ignore[arg-type]
                 challenger_id=pk,
                 sample_size=form.cleaned_data["sample_size"],
@@ -346,7 +348,7 @@ def scorecard_compare(request: HttpRequest, pk: int) -> HttpResponse:
             champion_rate=f"{comparison.champion_approval_rate:.1%}",
             challenger_rate=f"{comparison.challenger_approval_rate:.1%}",
             curve=[(cut, f"{a:.1%}", f"{b:.1%}") for cut, a, b in comparison.approval_curve],
-            histogram=explain.comparison_histogram_html(
+            histogram=charts.comparison_histogram_html(
                 comparison.champion_scores,
                 comparison.challenger_scores,
                 champion_version=comparison.champion.version,

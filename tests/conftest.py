@@ -252,6 +252,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.worker)
         if not on_postgresql and item.get_closest_marker("postgres_only"):
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (see the test's comment)"))
+        # A test that drives Chromium is a browser test, whether or not it says so.
+        if "browser" in fixtures and not item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.browser)
         # Browser tests share one Chromium per process; keep them on one xdist worker.
         if item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.xdist_group("browser"))

@@ -37,13 +37,8 @@ from cases.api.serializers import (
 from cases.decisions import services as decisions
 from cases.forms import CASE_LIST_MAX_PAGE_SIZE, CaseListQueryForm
 from cases.models import Case, CaseCategory, CaseStatus, Decision, Priority
-from cases.selectors import (
-    SlaFilter,
-    case_active_blocks,
-    case_for_user,
-    case_latest_assessment,
-    queue_page,
-)
+from cases.selectors.detail import case_active_blocks, case_for_user, case_latest_assessment
+from cases.selectors.queue import SlaFilter, queue_page
 from portal.api.errors import error_responses
 from portal.api.pagination import page_link
 from portal.api.permissions import allowed_by

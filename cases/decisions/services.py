@@ -22,7 +22,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from audit.log import CHANGE_REASON_MAX_LENGTH, audit_record
+from audit.history_rows import CHANGE_REASON_MAX_LENGTH
+from audit.log import audit_record
 from cases import notifications, policy
 from cases.decisions.policy import approval_limit_threshold, decision_needs_approval
 from cases.models import (
@@ -42,9 +43,16 @@ from cases.permissions import (
     ensure_can_decide_on,
     ensure_can_propose_decisions,
 )
-from cases.services import case_bump, case_ensure_version, case_event_record, case_lock
+from cases.services.primitives import (
+    case_bump,
+    case_ensure_version,
+    case_event_record,
+    case_lock,
+)
 from portal.errors import Conflict
 from scoring.assessments import services as jobs
+from scoring.lines.blocks import block_lift
+from scoring.lines.services import credit_line_set_usable_limit
 from scoring.models import (
     MONEY_PLACES,
     Assessment,
@@ -52,7 +60,6 @@ from scoring.models import (
     AssessmentTrigger,
     Block,
 )
-from scoring.services import block_lift, credit_line_set_usable_limit
 
 JUSTIFICATION_MAX_LENGTH = 4000
 COMMENT_MAX_LENGTH = 4000

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cases.decisions import services as decisions
 from cases.decisions.policy import approval_reason_label
 from cases.models import Case, Decision, DecisionKind, DecisionReason, DecisionState
-from cases.selectors import case_active_blocks, case_for_user
+from cases.selectors.detail import case_active_blocks, case_for_user
 from portal.errors import Conflict
 from portal.web.forms import add_service_errors
 from scoring.models import Block

@@ -23,7 +23,7 @@ import statistics
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -33,11 +33,8 @@ from django.utils.translation import gettext_lazy as _
 
 from compliance.exports.table import ExportTable
 from portal.api.pagination import ID_MAX, Keyset, Position
-from portal.dates import year_in_range, year_range_message
+from portal.dates import BoundedDateTimeField
 from scoring.customers.access import PersonalDataAccess, PersonalField
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = [
     "EXPORT_COLUMNS",
@@ -103,12 +100,12 @@ class AccessLogFilterForm(forms.Form):
         required=False,
         help_text=_("The customer's number or id."),
     )
-    since = forms.DateTimeField(
+    since = BoundedDateTimeField(
         label=_("Since"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
-    until = forms.DateTimeField(
+    until = BoundedDateTimeField(
         label=_("Until"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
@@ -122,18 +119,6 @@ class AccessLogFilterForm(forms.Form):
     after = forms.IntegerField(
         min_value=0, max_value=2**63 - 1, required=False, widget=forms.HiddenInput
     )
-
-    def _clean_time(self, name: str) -> datetime | None:
-        value: datetime | None = self.cleaned_data.get(name)
-        if not year_in_range(value):
-            raise ValidationError(year_range_message(), code="out_of_range")
-        return value
-
-    def clean_since(self) -> datetime | None:
-        return self._clean_time("since")
-
-    def clean_until(self) -> datetime | None:
-        return self._clean_time("until")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

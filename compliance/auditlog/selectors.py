@@ -1,30 +1,28 @@
-"""Reads shared by the auditor pages, the API and exports."""
+"""The one read path of the audit log: the auditor's page, the API and the export all read
+``audit_entries(filters)``, with filters parsed by ``compliance.auditlog.filters``."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from dataclasses import fields as dataclass_fields
-from datetime import datetime
 
-from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from audit.models import AuditEntry, ChainVerification
+from compliance.auditlog.filters import AuditEntryFilters, parse_filters
 from compliance.exports.table import ExportTable
 from portal.api.pagination import ID_MAX, Keyset, Position
 
-
-@dataclass(frozen=True)
-class AuditEntryFilters:
-    action: str = ""
-    actor: str = ""  # the actor label: a username or "system:<job>"
-    target_type: str = ""
-    target_id: str = ""
-    since: datetime | None = None
-    until: datetime | None = None
-    case: int | None = None  # entries about the case (target cases.case)
-    customer: int | None = None  # entries about the customer, or naming it in their data
+__all__ = [
+    "AUDIT_ENTRY_KEYSET",
+    "AUDIT_EXPORT_COLUMNS",
+    "AuditEntryFilters",
+    "AuditEntryPage",
+    "audit_entries",
+    "audit_entry_page",
+    "export_table",
+    "last_chain_verification",
+]
 
 
 @dataclass(frozen=True)
@@ -97,7 +95,7 @@ def last_chain_verification() -> ChainVerification | None:
     return ChainVerification.objects.select_related("actor").order_by("-created_at", "-id").first()
 
 
-# --- export of the audit log (compliance.exports.services calls this; keep it at the end) ---------
+# --- export of the audit log (compliance.exports.kinds names this; keep it at the end) ---------
 
 AUDIT_EXPORT_COLUMNS = (
     "id",
@@ -114,7 +112,9 @@ AUDIT_EXPORT_CHUNK_SIZE = 2000
 
 
 def export_table(params: Mapping[str, str]) -> ExportTable:
-    """The audit log as its page filters it (the same query parameters), oldest first.
+    """The audit log as its page and API filter it (the same parser, the same selector), in
+    chain order: the page's rows, oldest first, so each row's ``prev_hash`` is the ``hash``
+    of the row before it wherever the filter left neighbours together.
 
     ``prev_hash`` and ``hash`` travel with each row, so the exported entries can be checked
     against each other outside the portal. Audit data holds masked values and keyed hashes
@@ -122,16 +122,11 @@ def export_table(params: Mapping[str, str]) -> ExportTable:
     ``AUDIT_EXPORT_CHUNK_SIZE``: nothing is read until the exporter starts iterating.
     Raises ``ValidationError`` (field → messages) for filters the page would refuse.
     """
-    from compliance.auditlog.forms import AuditLogFilterForm  # the form imports this module
-
-    form = AuditLogFilterForm(params)
-    if not form.is_valid():
-        raise ValidationError(form.errors.as_data())
-    filters = form.filters()
+    filters = parse_filters(params)
     rows = (
         audit_entries(filters)
         .select_related(None)
-        .order_by("id")
+        .reverse()  # chain order: the page's order turned round, nothing else changed
         .values_list(
             "id",
             "created_at",
@@ -149,16 +144,5 @@ def export_table(params: Mapping[str, str]) -> ExportTable:
         kind="audit",
         columns=AUDIT_EXPORT_COLUMNS,
         rows=rows,
-        filters=_filters_as_text(filters),
+        filters=filters.as_params(),
     )
-
-
-def _filters_as_text(filters: AuditEntryFilters) -> dict[str, str]:
-    """The filters that were set, as text a manifest can carry (times in ISO 8601)."""
-    applied: dict[str, str] = {}
-    for item in dataclass_fields(filters):
-        value = getattr(filters, item.name)
-        if value is None or value == "":
-            continue
-        applied[item.name] = value.isoformat() if isinstance(value, datetime) else str(value)
-    return applied

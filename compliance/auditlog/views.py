@@ -11,12 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from audit.services import audit_chain_verify
-from compliance.auditlog.forms import AuditLogFilterForm, VerifyChainForm
-from compliance.auditlog.selectors import (
-    AuditEntryFilters,
-    audit_entry_page,
-    last_chain_verification,
-)
+from compliance.auditlog.filters import AuditEntryFilters, AuditLogFilterForm
+from compliance.auditlog.forms import VerifyChainForm
+from compliance.auditlog.selectors import audit_entry_page, last_chain_verification
 from compliance.permissions import can_verify_audit_chain, can_view_audit_log
 
 PAGE_SIZE = 50

@@ -1,5 +1,5 @@
 """The auditor's exports: a streamed download of a filtered view, its signed manifest, and
-the list of exports with how to verify them. The work is in ``compliance.exports.services``."""
+the list of exports with how to verify them. The work is in ``compliance.exports``."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from django.http import (
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from compliance.exports import services as service
+from compliance.exports import kinds
+from compliance.exports.services import export_start
+from compliance.exports.signing import export_manifest as signed_manifest
 from compliance.models import ExportFormat, ExportRecord
 from portal.errors import Conflict
 
@@ -37,11 +39,11 @@ def _exports_page(
     request: HttpRequest, *, problems: list[str] | None = None, status: int = 200
 ) -> HttpResponse:
     before = request.GET.get("before", "")
-    records = service.exports_for_user(request.user)
+    records = kinds.exports_for_user(request.user)
     if before.isdigit():
         records = records.filter(id__lt=int(before))
     rows = list(records[: PAGE_SIZE + 1])
-    labels = {name: kind.label for name, kind in service.EXPORT_KINDS.items()}
+    labels = {name: kind.label for name, kind in kinds.EXPORT_KINDS.items()}
     context: dict[str, Any] = {
         "records": [
             (record, labels.get(record.kind, record.kind), sorted((record.filters or {}).items()))
@@ -56,7 +58,7 @@ def _exports_page(
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def exports(request: HttpRequest) -> HttpResponse:
-    if not service.can_view_exports(request.user):
+    if not kinds.can_view_exports(request.user):
         raise PermissionDenied
     return _exports_page(request)
 
@@ -67,14 +69,14 @@ def export(request: HttpRequest, kind: str) -> HttpResponseBase:
     """Stream ``kind``'s view, filtered by the query string as on its page, as
     ``format=csv|json``. The file is never stored; its manifest is ready once it has been
     sent in full (``X-Export-Id`` names the export)."""
-    if not service.can_view_exports(request.user):
+    if not kinds.can_view_exports(request.user):
         raise PermissionDenied
-    if service.export_kind(kind) is None:
+    if kinds.export_kind(kind) is None:
         raise Http404
     fmt = request.GET.get("format", "")
     params = {name: str(request.GET[name]) for name in request.GET if name != "format"}
     try:
-        record, chunks = service.export_start(
+        record, chunks = export_start(
             actor=request.user,  # type: ignore[arg-type]
             kind=kind,
             fmt=fmt,
@@ -94,11 +96,11 @@ def export(request: HttpRequest, kind: str) -> HttpResponseBase:
 def export_manifest(request: HttpRequest, pk: int) -> HttpResponse:
     """The signed manifest of a finished export, for its exporter or any auditor."""
     try:
-        record = service.export_for_user(request.user, pk)
+        record = kinds.export_for_user(request.user, pk)
     except ExportRecord.DoesNotExist:
         raise Http404 from None
     try:
-        manifest = service.export_manifest(record)
+        manifest = signed_manifest(record)
     except Conflict as exc:
         return _exports_page(request, problems=_error_messages(exc), status=409)
     body = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.db.models import QuerySet
 from django.http import Http404
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -19,11 +19,12 @@ from rest_framework.views import APIView
 
 from audit.models import AuditEntry
 from audit.services import audit_chain_verify
-from compliance.auditlog.selectors import AuditEntryFilters, audit_entries
+from compliance.auditlog.filters import parse_filters as parse_audit_filters
+from compliance.auditlog.selectors import audit_entries
 from compliance.history import selectors as history
+from compliance.history.filters import HistoryFilterForm, errors_by_field
 from compliance.permissions import can_browse_history, can_verify_audit_chain
 from portal.api.errors import error_responses
-from portal.api.fields import BoundedDateTimeField
 from portal.api.pagination import KeysetPagination, page_link
 from portal.api.permissions import allowed_by
 
@@ -62,26 +63,10 @@ class VersionPageSerializer(serializers.Serializer):
     previous = serializers.URLField(allow_null=True)
 
 
-class HistoryFilterSerializer(serializers.Serializer):
-    since = serializers.DateField(required=False)
-    until = serializers.DateField(required=False)
-    action = serializers.ChoiceField(choices=["created", "changed", "deleted"], required=False)
-    actor = serializers.CharField(required=False, max_length=200)
-    cursor = serializers.CharField(required=False, max_length=80)
-    page_size = serializers.IntegerField(
-        required=False, min_value=1, max_value=history.MAX_PAGE_SIZE
-    )
+class HistoryAPIParams(HistoryFilterForm):
+    """The page's filters (the one parser), and the page size the API lets a client choose."""
 
-    def validate_cursor(self, value: str) -> str:
-        if not history.cursor_is_valid(value):
-            raise serializers.ValidationError(_("Not a cursor from this endpoint."))
-        return value
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        since, until = attrs.get("since"), attrs.get("until")
-        if since and until and since > until:
-            raise serializers.ValidationError({"until": [_("Must not be earlier than since.")]})
-        return attrs
+    page_size = forms.IntegerField(required=False, min_value=1, max_value=history.MAX_PAGE_SIZE)
 
 
 class HistoryVersionsAPI(APIView):
@@ -118,21 +103,16 @@ class HistoryVersionsAPI(APIView):
             raise Http404 from None
         if not exists:
             raise Http404
-        params = HistoryFilterSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        data = params.validated_data
-        filters = history.HistoryFilters(
-            since=data.get("since"),
-            until=data.get("until"),
-            action=data.get("action", ""),
-            actor=data.get("actor", "").strip(),
-        )
+        params = HistoryAPIParams(request.query_params)
+        if not params.is_valid():
+            raise errors_by_field(params)  # → 400, errors by field
+        data = params.cleaned_data
         page = history.history_page(
             model,
             pk,
-            filters,
-            cursor=data.get("cursor", ""),
-            page_size=data.get("page_size", history.DEFAULT_PAGE_SIZE),
+            params.filters(),
+            cursor=data.get("cursor") or "",
+            page_size=data.get("page_size") or history.DEFAULT_PAGE_SIZE,
         )
         return Response(
             {
@@ -162,21 +142,6 @@ class AuditEntrySerializer(serializers.ModelSerializer):
         ]
 
 
-class AuditEntryFilterSerializer(serializers.Serializer):
-    case = serializers.IntegerField(required=False, min_value=1)
-    customer = serializers.IntegerField(required=False, min_value=1)
-    actor = serializers.CharField(required=False, max_length=200)
-    action = serializers.CharField(required=False, max_length=100)
-    since = BoundedDateTimeField(required=False)
-    until = BoundedDateTimeField(required=False)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        since, until = attrs.get("since"), attrs.get("until")
-        if since and until and since >= until:
-            raise serializers.ValidationError({"until": [_("Must be later than since.")]})
-        return attrs
-
-
 class AuditCursorPagination(KeysetPagination):
     ordering = ("-id",)
     page_size = 50
@@ -190,18 +155,8 @@ class AuditEntryListAPI(ListAPIView):
     filter_backends: list[Any] = []
 
     def get_queryset(self) -> QuerySet[AuditEntry]:
-        params = AuditEntryFilterSerializer(data=self.request.query_params)
-        params.is_valid(raise_exception=True)
-        data = params.validated_data
-        filters = AuditEntryFilters(
-            action=data.get("action", "").strip(),
-            actor=data.get("actor", "").strip(),
-            since=data.get("since"),
-            until=data.get("until"),
-            case=data.get("case"),
-            customer=data.get("customer"),
-        )
-        return audit_entries(filters).select_related(None)
+        # The page's parser: a bad filter is a ValidationError by field → 400.
+        return audit_entries(parse_audit_filters(self.request.query_params)).select_related(None)
 
     @extend_schema(
         operation_id="audit_entry_list",
@@ -217,8 +172,12 @@ class AuditEntryListAPI(ListAPIView):
             OpenApiParameter(
                 "action", OpenApiTypes.STR, description="Exact, or a prefix ending in a dot."
             ),
+            OpenApiParameter(
+                "target_type", OpenApiTypes.STR, description="e.g. scoring.creditline."
+            ),
+            OpenApiParameter("target_id", OpenApiTypes.STR),
             OpenApiParameter("since", OpenApiTypes.DATETIME),
-            OpenApiParameter("until", OpenApiTypes.DATETIME),
+            OpenApiParameter("until", OpenApiTypes.DATETIME, description="Exclusive."),
         ],
         responses={200: AuditEntrySerializer(many=True), **_ERRORS},
         tags=["audit"],

@@ -17,52 +17,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from compliance.history import selectors as history
+from compliance.history.filters import HistoryFilterForm
 from compliance.permissions import can_browse_history
 
 PAGE_SIZE = 25
-
-
-class HistoryFilterForm(forms.Form):
-    since = forms.DateField(
-        label=_("Since"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    action = forms.ChoiceField(
-        label=_("Action"),
-        required=False,
-        choices=[("", _("Any")), *((key, label) for key, label in history.ACTION_LABELS.items())],
-    )
-    actor = forms.CharField(
-        label=_("Actor"),
-        max_length=200,
-        required=False,
-        help_text=_("A username, system, or system:<job>."),
-    )
-    cursor = forms.CharField(required=False, max_length=80, widget=forms.HiddenInput)
-
-    def clean_cursor(self) -> str:
-        cursor: str = self.cleaned_data.get("cursor", "")
-        if cursor and not history.cursor_is_valid(cursor):
-            raise forms.ValidationError(_("This page link is not valid; start again."))
-        return cursor
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        since, until = cleaned.get("since"), cleaned.get("until")
-        if since and until and since > until:
-            self.add_error("until", _("“Until” must not be earlier than “since”."))
-        return cleaned
-
-    def filters(self) -> history.HistoryFilters:
-        data = self.cleaned_data
-        return history.HistoryFilters(
-            since=data.get("since"),
-            until=data.get("until"),
-            action=data.get("action") or "",
-            actor=(data.get("actor") or "").strip(),
-        )
 
 
 class HistoryChooseForm(HistoryFilterForm):

@@ -1,6 +1,7 @@
 """API v1 for data-subject requests (privacy officers; auditors read): HTTP only.
 
-``POST privacy/requests/`` records a request; ``GET privacy/requests/{id}/`` reads it;
+``GET privacy/requests/`` lists them as the page does; ``POST privacy/requests/`` records a
+request; ``GET privacy/requests/{id}/`` reads it;
 ``POST …/{id}/fulfil/`` and ``POST …/{id}/refuse/`` close it; ``GET …/{id}/export/`` gives
 the person's data for a fulfilled access or copy request (built now, a logged reveal).
 Domain errors map in ``portal.api.errors.exception_handler`` (Conflict → 409,
@@ -14,7 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
@@ -23,10 +24,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.security import client_ip_address
-from compliance.models import DataSubjectRequest, RequestChannel, RequestKind
+from compliance.models import DataSubjectRequest, RequestChannel, RequestKind, RequestStatus
 from compliance.privacy import services as privacy
+from compliance.privacy.forms import parse_request_filters
 from portal.api.errors import error_responses
 from portal.api.fields import BoundedDateTimeField
+from portal.api.pagination import page_link
 from portal.api.permissions import allowed_by
 
 CanViewRequests = allowed_by(privacy.can_view_requests)
@@ -119,8 +122,51 @@ def _body(pk: int, code: int = status.HTTP_200_OK) -> Response:
     return Response(PrivacyRequestSerializer(_request(pk)).data, status=code)
 
 
+class PrivacyRequestPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = PrivacyRequestSerializer(many=True)
+
+
 class PrivacyRequestCreateAPI(APIView):
-    permission_classes = [IsAuthenticated, CanAddRequests]
+    """``GET`` lists the requests as the privacy page does (the same parser and selector);
+    ``POST`` records one."""
+
+    def get_permissions(self) -> list[Any]:
+        may = CanViewRequests if self.request.method in ("GET", "HEAD") else CanAddRequests
+        return [IsAuthenticated(), may()]
+
+    @extend_schema(
+        operation_id="privacy_request_list",
+        summary="Requests, open first by deadline, then the closed; filtered, 50 a page",
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=list(RequestStatus.values)),
+            OpenApiParameter("kind", OpenApiTypes.STR, enum=list(RequestKind.values)),
+            OpenApiParameter("page", OpenApiTypes.INT),
+        ],
+        responses={200: PrivacyRequestPageSerializer, **error_responses(400, 403)},
+        tags=["privacy"],
+    )
+    def get(self, request: Request) -> Response:
+        filters, number = parse_request_filters(request.query_params)  # 400 by field
+        page = privacy.privacy_request_page(filters, number)
+        return Response(
+            {
+                "count": page.paginator.count,
+                "next": page_link(
+                    request,
+                    param="page",
+                    cursor=str(page.next_page_number()) if page.has_next() else None,
+                ),
+                "previous": page_link(
+                    request,
+                    param="page",
+                    cursor=str(page.previous_page_number()) if page.has_previous() else None,
+                ),
+                "results": PrivacyRequestSerializer(page.object_list, many=True).data,
+            }
+        )
 
     @extend_schema(
         operation_id="privacy_request_create",

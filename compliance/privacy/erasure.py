@@ -22,7 +22,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.log import audit_record, change_reason, history_user
+from audit.history_rows import change_reason, history_user
+from audit.log import audit_record
 from compliance.models import DataSubjectRequest, LegalHold
 from compliance.permissions import can_erase, can_manage_legal_holds
 from portal.errors import Conflict

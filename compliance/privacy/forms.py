@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from compliance.models import RequestChannel, RequestKind, RequestStatus
 from compliance.privacy.retention import MAX_KEEP_DAYS
 from compliance.privacy.services import RequestFilters, customer_id_for
+from portal.dates import BoundedDateTimeField
 
 _DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -30,6 +32,20 @@ class RequestFilterForm(forms.Form):
     def filters(self) -> RequestFilters:
         data = self.cleaned_data
         return RequestFilters(status=data.get("status") or "", kind=data.get("kind") or "")
+
+
+def parse_request_filters(params: Any) -> tuple[RequestFilters, int]:
+    """The requests list's filters and page number from query parameters, for the page and
+    the API alike; ``ValidationError`` (by field) when they are bad."""
+    form = RequestFilterForm(params)
+    if not form.is_valid():
+        raise ValidationError(
+            {
+                ("non_field_errors" if name == "__all__" else name): list(messages)
+                for name, messages in form.errors.items()
+            }
+        )
+    return form.filters(), form.cleaned_data.get("page") or 1
 
 
 class CustomerNumberField(forms.CharField):
@@ -56,7 +72,7 @@ class RequestCreateForm(forms.Form):
     customer = CustomerNumberField(help_text=_("As shown on the customer's record, e.g. C0001234."))
     kind = forms.ChoiceField(label=_("Type"), choices=RequestKind.choices)
     channel = forms.ChoiceField(label=_("Received by"), choices=RequestChannel.choices)
-    received_at = forms.DateTimeField(
+    received_at = BoundedDateTimeField(
         label=_("Received at"),
         required=False,
         widget=_DATETIME,

@@ -29,7 +29,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.log import audit_record, change_reason, history_user
+from audit.history_rows import change_reason, history_user
+from audit.log import audit_record
 from compliance.models import LegalHold, RetentionPolicy, RetentionRun
 from compliance.permissions import (
     can_change_retention_policies,

@@ -22,12 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.log import audit_record, change_reason, history_user
+from audit.history_rows import change_reason, history_user
+from audit.log import audit_record
 from compliance.models import DataSubjectRequest, RequestChannel, RequestKind, RequestStatus
 from compliance.permissions import (
     can_add_requests,
@@ -89,6 +91,15 @@ def privacy_requests(filters: RequestFilters) -> QuerySet[DataSubjectRequest]:
             output_field=IntegerField(),
         )
     ).order_by("open_first", "due_at", "-pk")
+
+
+REQUEST_PAGE_SIZE = 50
+
+
+def privacy_request_page(filters: RequestFilters, number: int | None = None) -> Page[Any]:
+    """One page of ``privacy_requests(filters)``, ``REQUEST_PAGE_SIZE`` a page, for the page
+    and the API alike: a number past the last page gives the last one."""
+    return Paginator(privacy_requests(filters), REQUEST_PAGE_SIZE).get_page(number or 1)
 
 
 def request_deadline_state(request: DataSubjectRequest, *, now: datetime | None = None) -> str:

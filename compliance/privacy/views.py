@@ -13,7 +13,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -46,7 +45,6 @@ from compliance.privacy.forms import (
 )
 from portal.web.forms import add_service_errors
 
-PAGE_SIZE = 50
 RECENT_RUNS = 20
 HOLDS_SHOWN = 100
 
@@ -92,8 +90,11 @@ def privacy_requests(request: HttpRequest) -> HttpResponse:
     filter_form = RequestFilterForm(request.GET)
     page = None
     if filter_form.is_valid():
-        paginator = Paginator(privacy.privacy_requests(filter_form.filters()), PAGE_SIZE)
-        page = paginator.get_page(filter_form.cleaned_data.get("page") or 1)
+        page = privacy.privacy_request_page(
+            filter_form.filters(), filter_form.cleaned_data.get("page")
+        )
+    elif status == 200:
+        status = 400  # a filter the API would refuse with a 400 is the page's error too
     now = timezone.now()
     rows = (
         [(item, privacy.request_deadline_state(item, now=now)) for item in page.object_list]

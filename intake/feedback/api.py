@@ -28,7 +28,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from intake.channels import ChannelKeyAuthentication, request_channel
-from intake.feedback import services as intake
+from intake.feedback import submission
+from intake.feedback.status import LOOKUP_NOT_FOUND, feedback_status
 from intake.idempotency import HEADER, idempotent_response
 from intake.models import FeedbackKind, FeedbackStatus
 from intake.ratelimits import LOOKUP_GROUP, SUBMIT_GROUP, rate_limited
@@ -38,15 +39,16 @@ from portal.api.fields import BoundedDateTimeField
 
 
 class FeedbackInSerializer(serializers.Serializer):
-    """Types and sizes; the content rules (and their messages) are ``cases.intake``'s."""
+    """Types and sizes; the content rules (and their messages) are
+    ``intake.feedback.submission``'s."""
 
     kind = serializers.ChoiceField(choices=FeedbackKind.choices)
-    name = serializers.CharField(max_length=intake.NAME_MAX_LENGTH, trim_whitespace=True)
+    name = serializers.CharField(max_length=submission.NAME_MAX_LENGTH, trim_whitespace=True)
     phone = serializers.CharField(
-        max_length=intake.PHONE_MAX_LENGTH, help_text="A mainland mobile number."
+        max_length=submission.PHONE_MAX_LENGTH, help_text="A mainland mobile number."
     )
     description = serializers.CharField(
-        min_length=intake.DESCRIPTION_MIN_LENGTH, max_length=intake.DESCRIPTION_MAX_LENGTH
+        min_length=submission.DESCRIPTION_MIN_LENGTH, max_length=submission.DESCRIPTION_MAX_LENGTH
     )
     happened_at = BoundedDateTimeField(required=False, allow_null=True, default=None)
     consent = serializers.BooleanField(
@@ -58,7 +60,7 @@ class FeedbackInSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         default="",
-        max_length=intake.CONSENT_VERSION_MAX_LENGTH,
+        max_length=submission.CONSENT_VERSION_MAX_LENGTH,
         help_text="The version of the consent text shown; the portal's current one if empty.",
     )
     language = serializers.CharField(
@@ -76,18 +78,18 @@ class FeedbackStatusInSerializer(serializers.Serializer):
     """Presence and size; the four digits' rule (and its message) is ``cases.intake``'s."""
 
     reference = serializers.CharField(
-        max_length=intake.REFERENCE_MAX_LENGTH,
+        max_length=submission.REFERENCE_MAX_LENGTH,
         help_text="The reference number given on submitting, e.g. FB-ABCD EFGH JKMN.",
     )
     phone_last4 = serializers.CharField(
-        max_length=intake.PHONE_MAX_LENGTH,
+        max_length=submission.PHONE_MAX_LENGTH,
         help_text="The last four digits of the mobile number given.",
     )
 
 
 class FeedbackStatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
-        choices=["received", "in_review", "resolved", "closed", intake.LOOKUP_NOT_FOUND]
+        choices=["received", "in_review", "resolved", "closed", LOOKUP_NOT_FOUND]
     )
     message = serializers.CharField()
 
@@ -157,7 +159,7 @@ class FeedbackCreateAPI(APIView):
         incoming = FeedbackInSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
-        feedback = intake.feedback_submit(
+        feedback = submission.feedback_submit(
             kind=data["kind"],
             name=data["name"],
             phone=data["phone"],
@@ -184,7 +186,7 @@ def _lookup_limited(request: HttpRequest) -> Response | None:
 
 def _status_answer(*, reference: str, phone_last4: str) -> Response:
     """An unknown reference is answered exactly as a wrong phone, after the same work."""
-    view = intake.feedback_status(reference=reference, phone_last4=phone_last4)
+    view = feedback_status(reference=reference, phone_last4=phone_last4)
     return Response({"status": view.status, "message": view.message})
 
 

@@ -1,7 +1,7 @@
-"""Forms of the public feedback pages and the officers' triage: parse and validate only.
+"""Forms of the public feedback pages: parse and validate only.
 
-The content rules (phone format, lengths, consent) live in ``cases.intake``; these forms
-carry the HTML limits (``maxlength``), the honeypot and the one-time form token.
+The content rules (phone format, lengths, consent) live in ``intake.feedback.submission``;
+these forms carry the HTML limits (``maxlength``), the honeypot and the one-time form token.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.utils.translation import gettext_lazy as _
 
-from intake.feedback import services as intake
+from intake.feedback import submission
 from intake.inbox import BROKER_ERRORS
-from intake.models import FeedbackKind, TriageCloseReason
+from intake.models import FeedbackKind
 
+# The old module path, kept: a new salt would refuse every form open at a deploy.
 FORM_TOKEN_SALT = "intake.feedback.services.form"
 FORM_TOKEN_MAX_AGE = 2 * 60 * 60  # seconds a form may stay open
 HONEYPOT_FIELD = "website"
@@ -59,19 +60,19 @@ class FeedbackForm(forms.Form):
     )
     name = forms.CharField(
         label=_("Your name"),
-        max_length=intake.NAME_MAX_LENGTH,
+        max_length=submission.NAME_MAX_LENGTH,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     phone = forms.CharField(
         label=_("Mobile number"),
-        max_length=intake.PHONE_MAX_LENGTH,
+        max_length=submission.PHONE_MAX_LENGTH,
         help_text=_("The number your credit line is registered with."),
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
     description = forms.CharField(
         label=_("What went wrong?"),
-        min_length=intake.DESCRIPTION_MIN_LENGTH,
-        max_length=intake.DESCRIPTION_MAX_LENGTH,
+        min_length=submission.DESCRIPTION_MIN_LENGTH,
+        max_length=submission.DESCRIPTION_MAX_LENGTH,
         help_text=_("Please do not include ID numbers, card numbers or passwords."),
         widget=forms.Textarea(attrs={"rows": 5}),
     )
@@ -122,7 +123,7 @@ class FeedbackForm(forms.Form):
 class StatusLookupForm(forms.Form):
     reference = forms.CharField(
         label=_("Reference number"),
-        max_length=intake.REFERENCE_MAX_LENGTH,
+        max_length=submission.REFERENCE_MAX_LENGTH,
         widget=forms.TextInput(
             attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
         ),
@@ -134,15 +135,3 @@ class StatusLookupForm(forms.Form):
         error_messages={"invalid": _("Enter the last four digits of your mobile number.")},
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
-
-
-class TriageLinkForm(forms.Form):
-    customer = forms.CharField(
-        label=_("Customer number"),
-        max_length=40,
-        help_text=_("The customer's external id, as the customer search shows it."),
-    )
-
-
-class TriageCloseForm(forms.Form):
-    reason = forms.ChoiceField(label=_("Reason for closing"), choices=TriageCloseReason.choices)

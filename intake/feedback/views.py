@@ -1,5 +1,5 @@
-"""The public feedback form, its thank-you page and the status lookup (no login), and the
-officers' triage of unmatched feedback.
+"""The public feedback form, its thank-you page and the status lookup (no login). (The
+officers' triage of unmatched feedback is ``intake.triage``.)
 
 Public pages speak Simplified Chinese unless the visitor chose English (the language
 switch's cookie, or ``?lang=en``). Rate limits per client address (``cases.ratelimits``,
@@ -16,24 +16,17 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
-from intake.feedback import selectors as intake_selectors
-from intake.feedback import services as intake
-from intake.feedback.forms import (
-    FeedbackForm,
-    StatusLookupForm,
-    TriageCloseForm,
-    TriageLinkForm,
-    use_form_token,
-)
+from intake.feedback.forms import FeedbackForm, StatusLookupForm, use_form_token
+from intake.feedback.status import feedback_status
+from intake.feedback.submission import feedback_submit
 from intake.ratelimits import LOOKUP_GROUP, SUBMIT_GROUP, rate_limited
 from portal.pii.sources import RetentionRecordType
 from portal.registries import retention_days
@@ -137,7 +130,7 @@ def feedback(request: HttpRequest) -> HttpResponse:
         return redirect("intake:feedback")
     data = form.cleaned_data
     try:
-        submitted = intake.feedback_submit(
+        submitted = feedback_submit(
             kind=data["kind"],
             name=data["name"],
             phone=data["phone"],
@@ -182,7 +175,7 @@ def status(request: HttpRequest) -> HttpResponse:
         form = StatusLookupForm(request.POST)
         if form.is_valid():
             try:
-                result = intake.feedback_status(
+                result = feedback_status(
                     reference=form.cleaned_data["reference"],
                     phone_last4=form.cleaned_data["phone_last4"],
                 )
@@ -191,80 +184,3 @@ def status(request: HttpRequest) -> HttpResponse:
     else:
         form = StatusLookupForm()
     return render(request, "intake/status.html", {"form": form, "result": result})
-
-
-# --- triage (officers) ----------------------------------------------------------------------
-
-
-@never_cache
-@require_http_methods(["GET"])
-@login_required
-@permission_required("intake.change_feedback", raise_exception=True)
-def triage(request: HttpRequest) -> HttpResponse:
-    """Unmatched feedback, oldest first: link each to a customer or close it."""
-    page = intake_selectors.triage_page(after=request.GET.get("after", ""))
-    context = {
-        "rows": page.rows,
-        "next_after": page.next_after,
-        "link_form": TriageLinkForm(),
-        "close_form": TriageCloseForm(),
-    }
-    return render(request, "intake/triage.html", context)
-
-
-def _errors_to_messages(request: HttpRequest, exc: ValidationError | PermissionDenied) -> None:
-    texts = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
-    for text in texts or [_("You may not do this.")]:
-        messages.error(request, text)
-
-
-@require_POST
-@login_required
-@permission_required("intake.change_feedback", raise_exception=True)
-def triage_link(request: HttpRequest, pk: int) -> HttpResponse:
-    form = TriageLinkForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Enter the customer number to link this feedback to."))
-        return redirect("intake:triage")
-    customer_id = intake_selectors.customer_id_for(form.cleaned_data["customer"])
-    if customer_id is None:
-        messages.error(request, _("No customer has this customer number."))
-        return redirect("intake:triage")
-    try:
-        linked = intake.feedback_triage_link(
-            actor=request.user,  # type: ignore[arg-type]
-            feedback_id=pk,
-            customer_id=customer_id,
-        )
-    except (ValidationError, PermissionDenied) as exc:
-        _errors_to_messages(request, exc)
-        return redirect("intake:triage")
-    messages.success(
-        request,
-        _("Feedback %(reference)s is linked to case #%(case)d.")
-        % {"reference": linked.reference, "case": linked.case_id},
-    )
-    return redirect("intake:triage")
-
-
-@require_POST
-@login_required
-@permission_required("intake.change_feedback", raise_exception=True)
-def triage_close(request: HttpRequest, pk: int) -> HttpResponse:
-    form = TriageCloseForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose a reason for closing from the list."))
-        return redirect("intake:triage")
-    try:
-        closed = intake.feedback_triage_close(
-            actor=request.user,  # type: ignore[arg-type]
-            feedback_id=pk,
-            reason=form.cleaned_data["reason"],
-        )
-    except (ValidationError, PermissionDenied) as exc:
-        _errors_to_messages(request, exc)
-        return redirect("intake:triage")
-    messages.success(
-        request, _("Feedback %(reference)s is closed.") % {"reference": closed.reference}
-    )
-    return redirect("intake:triage")

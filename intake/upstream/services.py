@@ -8,7 +8,8 @@ activation, sent to ``POST /api/v1/signals/``.)
 (a unique constraint on channel and event id: a repeat returns the stored signal), audits
 ``signal.received`` and queues ``signal_process`` after commit. When the broker is down
 the signal stays ``received`` and ``signals_resend_unprocessed`` (called by the intake
-sweep) sends it again later.
+sweep) sends it again later. Sending, claiming, counting attempts and the sweep are
+``SIGNAL_INBOX``'s (``intake.inbox``, shared with feedback).
 
 ``signal_process`` decides what the event means for the customer (``signal_route``) and
 opens or attaches to a case through ``case_open_or_attach``; it is idempotent (the row is
@@ -27,16 +28,17 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.log import audit_record, change_reason, normalise_data
+from audit.encoding import normalise_data
+from audit.history_rows import change_reason
+from audit.log import audit_record
 from cases import policy
 from cases.models import CaseCategory, CaseSource, Priority
-from cases.services import case_open_or_attach
+from cases.services.opening import case_open_or_attach
 from intake.channels import channel_actor
-from intake.inbox import enqueue_or_log
+from intake.inbox import Inbox
 from intake.models import Channel, Signal, SignalKind, SignalStatus
 from portal.permissions import SystemActor
 from scoring.models import CreditLine, Customer, ReasonCode
@@ -52,6 +54,15 @@ DETAILS_MAX_DEPTH = 3
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clock skew between the sender and us
 MAX_ATTEMPTS = 5
 RESEND_BATCH = 500
+
+SIGNAL_INBOX: Inbox[Signal] = Inbox(
+    model=Signal,
+    task="intake.tasks.signal_process",
+    received=SignalStatus.RECEIVED,
+    label="signals",
+    max_attempts=MAX_ATTEMPTS,
+    batch_size=RESEND_BATCH,
+)
 
 
 # --- receiving ----------------------------------------------------------------------------------
@@ -222,20 +233,8 @@ def signal_receive(
                 "credit_line": credit_line_id,
             },
         )
-        _enqueue_on_commit(signal.pk)
+        SIGNAL_INBOX.send_on_commit(signal.pk)
     return signal, True
-
-
-def _send(signal_id: int) -> bool:
-    """Queue processing now; ``False`` (logged) when the broker cannot be reached (the
-    same short retry policy as feedback: a request never hangs on a broker that is down)."""
-    from intake.tasks import signal_process as signal_process_task
-
-    return enqueue_or_log(signal_process_task, signal_id)
-
-
-def _enqueue_on_commit(signal_id: int) -> None:
-    transaction.on_commit(lambda: _send(signal_id))
 
 
 # --- processing ---------------------------------------------------------------------------------
@@ -337,68 +336,73 @@ def signal_process(*, signal_id: int) -> Signal | None:
     domain error fails the signal with its message; a lost database connection propagates
     (the task retries).
     """
-    attempted = Signal.objects.filter(pk=signal_id, status=SignalStatus.RECEIVED).update(
-        attempts=F("attempts") + 1
-    )
-    if not attempted:
-        return Signal.objects.filter(pk=signal_id).first()
     try:
-        with transaction.atomic():
-            signal = (
-                Signal.objects.select_for_update(of=("self",))
-                .filter(pk=signal_id, status=SignalStatus.RECEIVED)
-                .first()
-            )
-            if signal is None:  # another delivery finished it meanwhile
-                return Signal.objects.filter(pk=signal_id).first()
-            if signal.attempts > MAX_ATTEMPTS:
-                return _fail(signal, _("Gave up after %(n)d attempts.") % {"n": MAX_ATTEMPTS})
-            route, line_id = signal_route(signal)
-            if route is None:
-                _finish(signal, status=SignalStatus.IGNORED, case_id=None)
-                audit_record(
-                    actor=PROCESS_ACTOR,
-                    action="signal.ignored",
-                    target=signal,
-                    data={"kind": signal.kind, "customer": signal.customer_id},
-                )
-                return signal
-            case, opened = case_open_or_attach(
-                actor=PROCESS_ACTOR,
-                customer_id=signal.customer_id,
-                category=route.category,
-                source=CaseSource.SIGNAL,
-                credit_line_id=line_id,
-                reason_code=route.reason_code,
-                priority=route.priority,
-                event={"signal": signal.pk, "kind": signal.kind},
-            )
-            _finish(signal, status=SignalStatus.ATTACHED, case_id=case.pk)
-            audit_record(
-                actor=PROCESS_ACTOR,
-                action="signal.attached",
-                target=signal,
-                data={
-                    "kind": signal.kind,
-                    "customer": signal.customer_id,
-                    "case": case.pk,
-                    "opened": opened,
-                    "category": route.category,
-                    "reason_code": route.reason_code,
-                    "priority": route.priority,
-                },
-            )
-            return signal
+        return SIGNAL_INBOX.process(
+            signal_id,
+            work=_route_and_attach,
+            give_up=_give_up,
+            skipped=lambda: Signal.objects.filter(pk=signal_id).first(),
+        )
     except ValidationError as exc:
         with transaction.atomic():
-            failed = (
-                Signal.objects.select_for_update(of=("self",))
-                .filter(pk=signal_id, status=SignalStatus.RECEIVED)
-                .first()
-            )
+            failed = SIGNAL_INBOX.lock_received(signal_id)
             if failed is None:
                 return Signal.objects.filter(pk=signal_id).first()
             return _fail(failed, "; ".join(exc.messages))
+
+
+def _route_and_attach(signal: Signal) -> Signal:
+    route, line_id = signal_route(signal)
+    if route is None:
+        _finish(signal, status=SignalStatus.IGNORED, case_id=None)
+        audit_record(
+            actor=PROCESS_ACTOR,
+            action="signal.ignored",
+            target=signal,
+            data={"kind": signal.kind, "customer": signal.customer_id},
+        )
+        return signal
+    case, opened = case_open_or_attach(
+        actor=PROCESS_ACTOR,
+        customer_id=signal.customer_id,
+        category=route.category,
+        source=CaseSource.SIGNAL,
+        credit_line_id=line_id,
+        reason_code=route.reason_code,
+        priority=route.priority,
+        event={"signal": signal.pk, "kind": signal.kind},
+    )
+    _finish(signal, status=SignalStatus.ATTACHED, case_id=case.pk)
+    audit_record(
+        actor=PROCESS_ACTOR,
+        action="signal.attached",
+        target=signal,
+        data={
+            "kind": signal.kind,
+            "customer": signal.customer_id,
+            "case": case.pk,
+            "opened": opened,
+            "category": route.category,
+            "reason_code": route.reason_code,
+            "priority": route.priority,
+        },
+    )
+    return signal
+
+
+def _give_up(signal: Signal) -> Signal:
+    return _fail(signal, _("Gave up after %(n)d attempts.") % {"n": MAX_ATTEMPTS})
+
+
+def signal_give_up(*, signal_id: int) -> bool:
+    """Fail a signal still ``received`` whose attempts are all used (its runs crashed);
+    ``False`` when it was no longer ``received``."""
+    with transaction.atomic():
+        signal = SIGNAL_INBOX.lock_received(signal_id)
+        if signal is None:
+            return False
+        _give_up(signal)
+    return True
 
 
 def _fail(signal: Signal, error: str) -> Signal:
@@ -420,18 +424,10 @@ def signals_resend_unprocessed(*, older_than_seconds: int = 30) -> int:
     """Send ``received`` signals older than ``older_than_seconds`` to the workers again
     (their message was lost, or the broker was down when they arrived). Returns how many
     were sent; stops early when the broker is still unreachable. Processing is idempotent,
-    so a signal sent twice is processed once."""
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    ids = list(
-        Signal.objects.filter(status=SignalStatus.RECEIVED, received_at__lt=cutoff)
-        .order_by("received_at")
-        .values_list("pk", flat=True)[:RESEND_BATCH]
+    so a signal sent twice is processed once. A signal whose attempts are all used is
+    failed instead of sent (``signal_give_up``)."""
+    sent = SIGNAL_INBOX.sweep(
+        older_than=timedelta(seconds=older_than_seconds),
+        give_up=lambda signal_id: signal_give_up(signal_id=signal_id),
     )
-    sent = 0
-    for signal_id in ids:
-        if not _send(signal_id):
-            break
-        sent += 1
-    if ids:
-        logger.info("signals re-sent count=%d stuck=%d", sent, len(ids))
-    return sent
+    return len(sent)

@@ -30,7 +30,7 @@ from scoring.api.serializers import (
     RevealRequestSerializer,
     RevealResponseSerializer,
 )
-from scoring.assessments import services as jobs
+from scoring.assessments import bulk
 from scoring.customers.access import AccessSource
 from scoring.customers.reveal import can_reveal_personal_data, customer_reveal_with_access
 from scoring.models import Assessment, BulkJob, Customer
@@ -77,7 +77,7 @@ class BulkJobCreateAPI(APIView):
     def post(self, request: Request) -> Response:
         serializer = BulkJobCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        job = jobs.bulk_job_start(
+        job = bulk.bulk_job_start(
             actor=request.user,  # type: ignore[arg-type]
             filters=serializer.filters(),
             scorecard_id=serializer.validated_data.get("scorecard"),
@@ -119,7 +119,7 @@ _ACTION_RESPONSES = {
 
 
 class BulkJobCancelAPI(_BulkJobActionAPI):
-    service = jobs.bulk_job_cancel
+    service = bulk.bulk_job_cancel
 
     @extend_schema(
         operation_id="assessment_bulk_cancel",
@@ -133,7 +133,7 @@ class BulkJobCancelAPI(_BulkJobActionAPI):
 
 
 class BulkJobResumeAPI(_BulkJobActionAPI):
-    service = jobs.bulk_job_resume
+    service = bulk.bulk_job_resume
 
     @extend_schema(
         operation_id="assessment_bulk_resume",

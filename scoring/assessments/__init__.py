@@ -1,1 +1,3 @@
-"""Assessments and their jobs: single runs, the sweep, bulk re-assessment."""
+"""Assessments and their jobs: single runs (``services``), the sweep (``sweep``), bulk
+re-assessment (``bulk``, ``filters``), batch scoring (``batch``) and its PostgreSQL ``COPY``
+path (``bulk_copy``)."""

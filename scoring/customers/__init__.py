@@ -1,1 +1,2 @@
-"""Customers (the data subjects): reveal of their personal fields and the access log."""
+"""Customers (the data subjects): their records, features and search; reveal of their personal
+fields and the access log."""

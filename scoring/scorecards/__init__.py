@@ -1,1 +1,4 @@
-"""Versioned scorecards: the engine that scores, the explanations, fitting from data."""
+"""Versioned scorecards: versions and activation (``models``, ``services``, ``selectors``),
+the engine that scores (``engine``, ``features``, ``validation``), shadow comparison
+(``shadow``), the explanations (``explain``, ``labels``, ``charts``), fitting from data
+(``fitting``) and the shipped default (``default``)."""

@@ -1,5 +1,6 @@
-"""Explanations of an assessment: the waterfall chart, the ranked reasons in plain language,
-the text sent to the customer (PIPL Art. 24) and the diff between two assessments.
+"""Explanations of an assessment: the ranked reasons in plain language, the text sent to
+the customer (PIPL Art. 24) and the diff between two assessments. The officers' labels are
+in ``scoring.scorecards.labels``, the charts in ``scoring.scorecards.charts``.
 
 Everything here reads only what the assessment stored (snapshot, contributions, rule hits,
 reason codes), so an explanation given today is the explanation of the decision as it was
@@ -14,12 +15,9 @@ result and its key factors, which the reasons give. Officers see the numbers on 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
-import plotly.graph_objects as go
 from django.utils import formats, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -31,39 +29,12 @@ from scoring.models import (
     ReasonCode,
     reason_description,
 )
+from scoring.scorecards.labels import (
+    bin_label,
+    characteristic_label,
+    rule_hit_text,
+)
 
-# --- labels -----------------------------------------------------------------------------------
-
-FEATURE_LABELS: dict[str, Promise] = {
-    "monthly_income": gettext_lazy("Monthly income (CNY)"),
-    "months_on_book": gettext_lazy("Months as a customer"),
-    "bureau_accounts": gettext_lazy("Credit-bureau accounts on file"),
-    "utilisation": gettext_lazy("Credit utilisation"),
-    "delinquencies_12m": gettext_lazy("Late payments in the last 12 months"),
-    "device_changes_30d": gettext_lazy("Device changes in the last 30 days"),
-    "distance_from_usual_city_km": gettext_lazy("Distance from usual city (km)"),
-    "identity_consistency": gettext_lazy("Identity-data consistency"),
-    "attempts_24h": gettext_lazy("Payment or activation attempts in 24 hours"),
-    "kyc_expires_on": gettext_lazy("Identity document expires on"),
-    "kyc_days_left": gettext_lazy("Days until the identity document expires"),
-    "consent_active": gettext_lazy("Consent to use financial information"),
-    "features_as_of": gettext_lazy("Features reported at"),
-}
-
-# What a characteristic measures, for officers (chart axis and reason details).
-CHARACTERISTIC_LABELS: dict[str, Promise] = {
-    "base": gettext_lazy("Base points"),
-    "income": gettext_lazy("Income"),
-    "tenure": gettext_lazy("Time as a customer"),
-    "file_depth": gettext_lazy("Credit history on file"),
-    "utilisation": gettext_lazy("Credit utilisation"),
-    "delinquencies": gettext_lazy("Late payments"),
-    "device_changes": gettext_lazy("Device changes"),
-    "distance": gettext_lazy("Distance from usual city"),
-    "identity": gettext_lazy("Identity-data consistency"),
-}
-
-# The same, as a customer would read it in "mainly because of …".
 CUSTOMER_PHRASES: dict[str, Promise] = {
     "income": gettext_lazy("the income we have on record for you"),
     "tenure": gettext_lazy("how long you have been our customer"),
@@ -98,98 +69,6 @@ CUSTOMER_REASONS: dict[str, Promise] = {
         "we do not have your current consent to use your financial information"
     ),
 }
-
-
-def feature_label(name: str) -> str:
-    label = FEATURE_LABELS.get(name)
-    return str(label) if label is not None else name
-
-
-def characteristic_label(key: str, feature: str = "") -> str:
-    label = CHARACTERISTIC_LABELS.get(key)
-    if label is not None:
-        return str(label)
-    return feature_label(feature) if feature else key
-
-
-def bin_label(label: str) -> str:
-    return _("missing") if label == "missing" else label
-
-
-# --- waterfall --------------------------------------------------------------------------------
-
-
-def waterfall_figure(assessment: Assessment) -> go.Figure:
-    """Base points, then each characteristic's points, then the score; the cut-off as a
-    dashed horizontal line. Labels in the active language."""
-    contributions = assessment.contributions or []
-    x = [characteristic_label(c["characteristic"], c.get("feature", "")) for c in contributions] + [
-        _("Score")
-    ]
-    y = [c["points"] for c in contributions] + [assessment.score or 0]
-    measure = ["absolute"] + ["relative"] * (len(contributions) - 1) + ["total"]
-    hover = [
-        _("Base points")
-        if c["characteristic"] == "base"
-        else _("%(bin)s: %(points)d of %(max)d points")
-        % {"bin": bin_label(str(c.get("bin", ""))), "points": c["points"], "max": c["max_points"]}
-        for c in contributions
-    ] + [_("Score")]
-    figure = go.Figure(
-        go.Waterfall(
-            x=x,
-            y=y,
-            measure=measure,
-            text=[str(v) for v in y],
-            textposition="outside",
-            hovertext=hover,
-            hoverinfo="text",
-            connector={"line": {"color": "#9aa5b1"}},
-            increasing={"marker": {"color": "#2f7d4f"}},
-            decreasing={"marker": {"color": "#b3261e"}},
-            totals={"marker": {"color": "#1f4e8c"}},
-        )
-    )
-    cutoff = assessment.cutoff
-    values = [v for v in (*_running_totals(y[:-1]), cutoff) if v is not None]
-    low = max(0, min(values, default=0) - 60)
-    high = max(values, default=0) + 40
-    if cutoff is not None:
-        figure.add_hline(
-            y=cutoff,
-            line_dash="dash",
-            line_color="#b3261e",
-            annotation_text=_("Cut-off %(cutoff)d") % {"cutoff": cutoff},
-            annotation_position="top left",
-        )
-    figure.update_layout(
-        title=_("How the score was reached"),
-        yaxis={"title": _("Points"), "range": [low, high]},
-        showlegend=False,
-        margin={"l": 50, "r": 20, "t": 50, "b": 100},
-        height=420,
-    )
-    return figure
-
-
-def _running_totals(values: list[int]) -> list[int]:
-    totals, running = [], 0
-    for value in values:
-        running += value
-        totals.append(running)
-    return totals
-
-
-def waterfall_html(assessment: Assessment) -> str:
-    """The chart as an HTML fragment; the page loads plotly's JS from static files."""
-    return str(
-        waterfall_figure(assessment).to_html(
-            full_html=False,
-            include_plotlyjs=False,
-            config={"displayModeBar": False, "responsive": True},
-            div_id=f"waterfall-{assessment.pk}",
-        )
-    )
 
 
 # --- ranked reasons ---------------------------------------------------------------------------
@@ -238,7 +117,7 @@ def ranked_reasons(assessment: Assessment) -> list[RankedReason]:
         )
     hits: dict[str, list[str]] = {}
     for hit in assessment.rule_hits or []:
-        hits.setdefault(hit["code"], []).append(_rule_text(hit))
+        hits.setdefault(hit["code"], []).append(rule_hit_text(hit))
     reasons = []
     for entry in assessment.reason_codes or []:
         code = entry["code"]
@@ -255,53 +134,6 @@ def ranked_reasons(assessment: Assessment) -> list[RankedReason]:
             )
         )
     return reasons
-
-
-_OPS = {
-    "lt": "<",
-    "lte": "≤",
-    "gt": ">",
-    "gte": "≥",
-    "eq": "=",
-    "ne": "≠",
-}
-
-
-def _rule_text(hit: Mapping[str, Any]) -> str:
-    label = feature_label(str(hit.get("feature", "")))
-    if hit.get("op") == "missing":
-        return _("%(feature)s: no value reported") % {"feature": label}
-    return _("%(feature)s is %(observed)s (rule: %(op)s %(value)s)") % {
-        "feature": label,
-        "observed": _display(hit.get("observed")),
-        "op": _OPS.get(str(hit.get("op")), str(hit.get("op"))),
-        "value": _display(hit.get("value")),
-    }
-
-
-def rule_text(rule: Mapping[str, Any]) -> str:
-    """A block rule in words: "Device changes in the last 30 days ≥ 4"."""
-    label = feature_label(str(rule.get("feature", "")))
-    if rule.get("op") == "missing":
-        return _("%(feature)s: no value reported") % {"feature": label}
-    op = _OPS.get(str(rule.get("op")), str(rule.get("op")))
-    return f"{label} {op} {_display(rule.get('value'))}"
-
-
-def _display(value: Any) -> str:
-    if value is None:
-        return _("missing")
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    return str(value)
-
-
-def snapshot_rows(assessment: Assessment) -> list[tuple[str, str]]:
-    """The feature snapshot as (translated label, display value) rows, in a stable order."""
-    snapshot = assessment.features or {}
-    ordered = [name for name in FEATURE_LABELS if name in snapshot]
-    ordered += sorted(name for name in snapshot if name not in FEATURE_LABELS)
-    return [(feature_label(name), _display(snapshot[name])) for name in ordered]
 
 
 # --- the customer's explanation ---------------------------------------------------------------
@@ -409,57 +241,6 @@ def previous_assessment(assessment: Assessment) -> Assessment | None:
         .exclude(queued_at=assessment.queued_at, pk__gt=assessment.pk)
         .order_by("-queued_at", "-pk")
         .first()
-    )
-
-
-def comparison_histogram_html(
-    champion_scores: list[int],
-    challenger_scores: list[int],
-    *,
-    champion_version: int,
-    challenger_version: int,
-    champion_cutoff: int,
-    challenger_cutoff: int,
-) -> str:
-    """Overlaid score histograms of a shadow comparison, with both cut-offs."""
-    figure = go.Figure()
-    for scores, version, colour in (
-        (champion_scores, champion_version, "#1f4e8c"),
-        (challenger_scores, challenger_version, "#c77c02"),
-    ):
-        figure.add_trace(
-            go.Histogram(
-                x=scores,
-                name=_("v%(version)d") % {"version": version},
-                opacity=0.6,
-                xbins={"size": 10},
-                marker={"color": colour},
-            )
-        )
-    for cutoff, version in (
-        (champion_cutoff, champion_version),
-        (challenger_cutoff, challenger_version),
-    ):
-        figure.add_vline(
-            x=cutoff,
-            line_dash="dash",
-            annotation_text=_("cut-off v%(version)d") % {"version": version},
-        )
-    figure.update_layout(
-        barmode="overlay",
-        title=_("Score distribution"),
-        xaxis={"title": _("Score")},
-        yaxis={"title": _("Customers")},
-        height=380,
-        margin={"l": 50, "r": 20, "t": 50, "b": 50},
-    )
-    return str(
-        figure.to_html(
-            full_html=False,
-            include_plotlyjs=False,
-            config={"displayModeBar": False, "responsive": True},
-            div_id="score-histogram",
-        )
     )
 
 

@@ -2,7 +2,7 @@
 regression, points scaling, hold-out metrics. Used by ``manage.py fit_scorecard``.
 
 Data: one row per customer; columns named after the features the engine knows
-(``scoring.scorecards.engine.SCORABLE_FEATURES``, e.g. ``monthly_income``,
+(``scoring.scorecards.features.SCORABLE_FEATURES``, e.g. ``monthly_income``,
 ``utilisation``); the target column holds ``1`` for a bad outcome (default, write-off) and
 ``0`` for good. Empty cells are missing values and get a "missing" bin of their own. Other
 columns (ids) are ignored.
@@ -45,7 +45,9 @@ from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.model_selection import train_test_split
 
 from scoring.scorecards.default import DEFAULT_CHARACTERISTICS, DEFAULT_LIMIT_POLICY
-from scoring.scorecards.engine import SCORABLE_FEATURES, compile_spec, score, validate_spec
+from scoring.scorecards.engine import compile_spec, score
+from scoring.scorecards.features import SCORABLE_FEATURES
+from scoring.scorecards.validation import validate_spec
 
 MIN_ROWS = 200
 MIN_PER_CLASS = 20

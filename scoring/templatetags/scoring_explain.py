@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 
 from scoring.models import Assessment, AssessmentStatus
-from scoring.scorecards import explain
+from scoring.scorecards import charts, explain
 
 register = template.Library()
 
@@ -23,7 +23,7 @@ def assessment_result(context: template.Context, assessment: Assessment) -> dict
         "assessment": assessment,
         "succeeded": succeeded,
         "failed": assessment.status == AssessmentStatus.FAILED,
-        "chart": explain.waterfall_html(assessment) if succeeded else "",
+        "chart": charts.waterfall_html(assessment) if succeeded else "",
         "reasons": explain.ranked_reasons(assessment) if succeeded else [],
         "rule_hits": assessment.rule_hits if succeeded else [],
         "diff": explain.assessment_diff(previous, assessment) if previous else None,

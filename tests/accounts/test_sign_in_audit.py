@@ -7,8 +7,8 @@ from django.conf import settings
 from django.test import Client
 
 from accounts.models import User
-from audit.log import verify_chain
 from audit.models import AuditEntry
+from audit.verify import verify_chain
 
 pytestmark = pytest.mark.django_db
 

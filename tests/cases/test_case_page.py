@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from audit.models import AuditEntry
 from cases.models import CaseEventKind, CaseStatus, Note
-from cases.services import case_claim_next, case_event_record
+from cases.services.claiming import case_claim_next
+from cases.services.primitives import case_event_record
 from scoring.models import Assessment, AssessmentStatus, Scorecard
 from tests.factories.cases import CaseFactory
 from tests.factories.scoring import (

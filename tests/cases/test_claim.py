@@ -11,7 +11,7 @@ from accounts.models import User
 from accounts.roles import Role
 from audit.models import AuditEntry
 from cases.models import Case, CaseCategory, CaseEventKind, CaseStatus
-from cases.services import case_claim_next
+from cases.services.claiming import case_claim_next
 from portal.errors import Conflict
 from scoring.models import Customer
 from tests.backends import takes_branch
@@ -204,19 +204,19 @@ def test_two_tabs_of_one_officer_cannot_pass_the_wip_limit_together(settings):
 
 @pytest.mark.django_db
 def test_the_claimed_case_is_built_as_a_queryset_would_build_it(officer, monkeypatch):
-    from cases import services
+    from cases.services import claim_pg
 
     case = CaseFactory(reason_code="VELOCITY")
     # A field converter (an encrypted or custom field added later, say) must apply to the
     # raw claim's row too.
     field = Case._meta.get_field("reason_code")
     monkeypatch.setattr(field, "from_db_value", lambda value, *args: f"<{value}>", raising=False)
-    services._case_converters.cache_clear()
+    claim_pg.case_converters.cache_clear()
     try:
         claimed = case_claim_next(actor=officer)
         fetched = Case.objects.get(pk=case.pk)
     finally:
-        services._case_converters.cache_clear()
+        claim_pg.case_converters.cache_clear()
 
     assert claimed.reason_code == fetched.reason_code == "<VELOCITY>"
     for field in Case._meta.concrete_fields:

@@ -18,7 +18,7 @@ from cases.models import (
     DecisionReason,
     DecisionState,
 )
-from cases.selectors import supervision_summary
+from cases.selectors.dashboard import supervision_summary
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from cases.decisions.policy import (
 from cases.decisions.services import decision_approve, decision_propose, decision_reject
 from cases.models import Case, CaseEvent, CaseEventKind, CaseStatus, Decision, DecisionState
 from portal.errors import Conflict
-from scoring import services as scoring_services
+from scoring.lines import services as scoring_services
 from scoring.models import Assessment, AssessmentStatus, Block, CreditLine
 from tests.cases.conftest import MakeCase
 from tests.factories.scoring import make_assessment

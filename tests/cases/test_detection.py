@@ -12,7 +12,7 @@ from django.core.management import call_command
 from audit.models import AuditEntry
 from cases.models import Case, CaseCategory, CaseEvent, CaseSource, Priority
 from cases.policy import detected_case
-from cases.services import cases_detect_unusable
+from cases.services.detection import cases_detect_unusable
 from cases.tasks import DETECTION_ACTOR
 from cases.tasks import cases_detect_unusable as detection_task
 from scoring.models import CreditLineState, ReasonCode

@@ -14,7 +14,8 @@ from django.test import Client
 from django.test.utils import override_settings
 from rest_framework.test import APIClient
 
-from intake.feedback import services as intake
+from intake.feedback import processing, submission
+from intake.feedback import status as lookup
 from intake.models import Channel, Feedback, FeedbackStatus
 from portal.celery import app as celery_app
 from tests.factories.cases import ChannelFactory, make_channel_key
@@ -171,7 +172,7 @@ def test_the_status_api_gives_no_hint_whether_a_reference_exists() -> None:
     assert set(right.json()) == {"status", "message"}
     assert right.json()["status"] == "received"
     assert (wrong_phone.status_code, wrong_phone.content) == (unknown.status_code, unknown.content)
-    assert unknown.json()["status"] == intake.LOOKUP_NOT_FOUND
+    assert unknown.json()["status"] == lookup.LOOKUP_NOT_FOUND
 
 
 def test_the_status_api_needs_four_digits_and_is_rate_limited(settings: Any) -> None:
@@ -208,7 +209,7 @@ def test_the_status_is_looked_up_with_a_post_that_keeps_the_reference_out_of_the
     assert right.json()["status"] == "received"
     assert (wrong_phone.status_code, wrong_phone.content) == (unknown.status_code, unknown.content)
     assert (garbage.status_code, garbage.content) == (unknown.status_code, unknown.content)
-    assert unknown.json()["status"] == intake.LOOKUP_NOT_FOUND
+    assert unknown.json()["status"] == lookup.LOOKUP_NOT_FOUND
     assert "Deprecation" not in right
 
 
@@ -350,7 +351,7 @@ def test_the_sweep_sends_what_was_stored_while_redis_was_down(
     from django.utils import timezone
 
     feedback = Feedback.objects.create(
-        reference=intake.new_reference(),
+        reference=submission.new_reference(),
         kind="limit_unusable",
         name="张三",
         phone="13912345678",
@@ -360,7 +361,7 @@ def test_the_sweep_sends_what_was_stored_while_redis_was_down(
         received_at=timezone.now() - timedelta(minutes=2),
     )
 
-    assert intake.feedback_sweep() == [feedback.pk]
+    assert processing.feedback_sweep() == [feedback.pk]
 
     feedback.refresh_from_db()
     assert feedback.status == FeedbackStatus.MATCHED

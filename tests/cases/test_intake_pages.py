@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from accounts.models import User
-from intake.feedback import services as intake
+from intake.feedback import processing, submission
 from intake.feedback.forms import new_form_token
 from intake.models import Feedback, FeedbackStatus
 from tests.factories.cases import FeedbackFactory
@@ -308,7 +308,7 @@ def test_the_triage_page_shows_unmatched_feedback_masked(
 def test_the_triage_page_says_when_automatic_processing_failed(
     client: Client, officer: User
 ) -> None:
-    failed = FeedbackFactory(status=FeedbackStatus.TRIAGE, error=intake.GAVE_UP_ERROR)
+    failed = FeedbackFactory(status=FeedbackStatus.TRIAGE, error=processing.GAVE_UP_ERROR)
     FeedbackFactory(status=FeedbackStatus.TRIAGE)  # unmatched, nothing failed
     client.force_login(officer)
 
@@ -372,7 +372,7 @@ def test_the_triage_page_is_for_officers_only(client: Client, auditor: User) -> 
 
 
 def test_the_reference_is_unguessable_by_construction() -> None:
-    assert len(intake.REFERENCE_ALPHABET) ** intake.REFERENCE_LENGTH > 2**58
+    assert len(submission.REFERENCE_ALPHABET) ** submission.REFERENCE_LENGTH > 2**58
 
 
 @pytest.mark.parametrize(

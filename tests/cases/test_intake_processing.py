@@ -24,8 +24,10 @@ from cases.models import (
     CaseStatus,
     Priority,
 )
-from intake.feedback import services as intake
+from intake.feedback import processing, submission
+from intake.feedback import status as lookup
 from intake.models import Feedback, FeedbackKind, FeedbackStatus, TriageCloseReason
+from intake.triage import services as triage
 from portal.errors import Conflict
 from scoring.models import CreditLine, CreditLineState, Customer
 from tests.factories.scoring import BlockFactory, CreditLineFactory, CustomerFactory
@@ -54,7 +56,7 @@ def submit(django_capture_on_commit_callbacks: Any) -> Submit:
         }
         data.update(fields)
         with django_capture_on_commit_callbacks(execute=True):
-            feedback = intake.feedback_submit(**data)
+            feedback = submission.feedback_submit(**data)
         feedback.refresh_from_db()
         return feedback
 
@@ -83,7 +85,7 @@ def test_a_submission_with_consent_is_stored_encrypted_with_its_consent_version_
 
     assert feedback.reference.startswith("FB-")
     assert len(feedback.reference) == 15
-    assert set(feedback.reference[3:]) <= set(intake.REFERENCE_ALPHABET)
+    assert set(feedback.reference[3:]) <= set(submission.REFERENCE_ALPHABET)
     assert feedback.phone == "13912345678"  # normalised: country code and spaces dropped
     assert feedback.consent_version == "2026-11-v1"
     assert feedback.consent_at >= before
@@ -149,10 +151,10 @@ def test_messages_come_in_the_active_language(submit: Submit) -> None:
 
 
 def test_references_are_random_and_unique() -> None:
-    references = {intake.new_reference() for _ in range(2000)}
+    references = {submission.new_reference() for _ in range(2000)}
     assert len(references) == 2000
-    assert intake.normalise_reference(" fb-" + "abcd efgh jkmn ") == "FB-ABCDEFGHJKMN"
-    assert intake.normalise_reference("FB-0000") == ""
+    assert submission.normalise_reference(" fb-" + "abcd efgh jkmn ") == "FB-ABCDEFGHJKMN"
+    assert submission.normalise_reference("FB-0000") == ""
 
 
 @pytest.mark.parametrize(
@@ -169,7 +171,7 @@ def test_references_are_random_and_unique() -> None:
     ],
 )
 def test_the_fb_prefix_is_stripped_only_when_it_is_really_there(typed: str, stored: str) -> None:
-    assert intake.normalise_reference(typed) == stored
+    assert submission.normalise_reference(typed) == stored
 
 
 def test_a_reference_whose_body_starts_with_fb_is_found_typed_without_its_prefix(
@@ -178,8 +180,8 @@ def test_a_reference_whose_body_starts_with_fb_is_found_typed_without_its_prefix
     feedback = submit(phone="13700009999")
     Feedback.objects.filter(pk=feedback.pk).update(reference="FB-FBCDEFGHJKMN")
 
-    bare = intake.feedback_status(reference="fbcd efgh jkmn", phone_last4="9999")
-    prefixed = intake.feedback_status(reference="FB-FBCD-EFGH-JKMN", phone_last4="9999")
+    bare = lookup.feedback_status(reference="fbcd efgh jkmn", phone_last4="9999")
+    prefixed = lookup.feedback_status(reference="FB-FBCD-EFGH-JKMN", phone_last4="9999")
 
     assert bare.status == prefixed.status == "in_review"
 
@@ -204,7 +206,7 @@ def test_feedback_from_a_customer_whose_line_is_unusable_opens_one_case_even_if_
     )
     assert case.credit_line == stuck_customer.credit_lines.get()
 
-    assert intake.feedback_process(feedback_id=feedback.pk) == "skipped"  # a second delivery
+    assert processing.feedback_process(feedback_id=feedback.pk) == "skipped"  # a second delivery
     assert Case.objects.count() == 1
     assert CaseEvent.objects.filter(case=case).count() == 1
     assert AuditEntry.objects.filter(action="feedback.matched").count() == 1
@@ -239,10 +241,10 @@ def test_further_feedback_attaches_to_the_open_case(
 def test_feedback_joins_the_case_nightly_detection_opened(
     submit: Submit, stuck_customer: Customer
 ) -> None:
-    from cases import services
+    from cases.services import detection
     from portal.permissions import SystemActor
 
-    services.cases_detect_unusable(actor=SystemActor("test"))
+    detection.cases_detect_unusable(actor=SystemActor("test"))
     detected = Case.objects.get()
 
     feedback = submit()
@@ -313,7 +315,7 @@ def test_the_sweep_resends_feedback_left_received_and_it_is_processed_once(
     stuck_customer: Customer, django_capture_on_commit_callbacks: Any
 ) -> None:
     # Stored without its message (as when Redis was down): the on-commit hook never ran.
-    feedback = intake.feedback_submit(
+    feedback = submission.feedback_submit(
         kind=FeedbackKind.LIMIT_UNUSABLE,
         name="张三",
         phone="13912345678",
@@ -324,11 +326,11 @@ def test_the_sweep_resends_feedback_left_received_and_it_is_processed_once(
         language="zh-hans",
         channel=None,
     )
-    assert intake.feedback_sweep() == []  # too young: its message may still be on its way
+    assert processing.feedback_sweep() == []  # too young: its message may still be on its way
 
     later = timezone.now() + timedelta(minutes=1)
-    assert intake.feedback_sweep(now=later) == [feedback.pk]
-    assert intake.feedback_sweep(now=later) == []
+    assert processing.feedback_sweep(now=later) == [feedback.pk]
+    assert processing.feedback_sweep(now=later) == []
 
     feedback.refresh_from_db()
     assert feedback.status == FeedbackStatus.MATCHED
@@ -349,7 +351,7 @@ def test_a_processing_error_that_retrying_cannot_fix_sends_the_feedback_to_triag
         consent_at=timezone.now(),
     )
 
-    assert intake.feedback_process_failed(feedback_id=feedback.pk, error="ValueError")
+    assert processing.feedback_process_failed(feedback_id=feedback.pk, error="ValueError")
 
     feedback.refresh_from_db()
     assert (feedback.status, feedback.error) == (FeedbackStatus.TRIAGE, "ValueError")
@@ -357,7 +359,7 @@ def test_a_processing_error_that_retrying_cannot_fix_sends_the_feedback_to_triag
 
 def _received(**fields: Any) -> Feedback:
     data: dict[str, Any] = {
-        "reference": intake.new_reference(),
+        "reference": submission.new_reference(),
         "kind": "limit_unusable",
         "name": "张三",
         "phone": "13912345678",
@@ -378,28 +380,30 @@ def test_feedback_whose_processing_keeps_crashing_goes_to_triage_once_its_attemp
     def crash(_feedback: Feedback) -> int | None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(intake, "_match_customer", crash)
-    for _run in range(intake.MAX_ATTEMPTS):
+    monkeypatch.setattr(processing, "_match_customer", crash)
+    for _run in range(processing.MAX_ATTEMPTS):
         with pytest.raises(RuntimeError):
-            intake.feedback_process(feedback_id=feedback.pk)
+            processing.feedback_process(feedback_id=feedback.pk)
     sent: list[int] = []
-    monkeypatch.setattr(intake, "feedback_enqueue", lambda *, feedback_id: sent.append(feedback_id))
+    monkeypatch.setattr(
+        processing.FEEDBACK_INBOX, "send", lambda feedback_id: sent.append(feedback_id)
+    )
 
-    with caplog.at_level("WARNING", logger="intake.feedback.services"):
-        assert intake.feedback_sweep() == []
+    with caplog.at_level("WARNING", logger="intake.feedback.processing"):
+        assert processing.feedback_sweep() == []
 
     assert sent == []  # not sent again: every attempt was used
     feedback.refresh_from_db()
-    assert (feedback.status, feedback.error) == (FeedbackStatus.TRIAGE, intake.GAVE_UP_ERROR)
-    assert feedback.attempts == intake.MAX_ATTEMPTS
+    assert (feedback.status, feedback.error) == (FeedbackStatus.TRIAGE, processing.GAVE_UP_ERROR)
+    assert feedback.attempts == processing.MAX_ATTEMPTS
     assert feedback.case_id is None
     entry = AuditEntry.objects.get(action="feedback.processing_failed")
-    assert entry.data == {"error": intake.GAVE_UP_ERROR, "attempts": intake.MAX_ATTEMPTS}
+    assert entry.data == {"error": processing.GAVE_UP_ERROR, "attempts": processing.MAX_ATTEMPTS}
     assert f"feedback {feedback.pk}" in caplog.text
     assert "13912345678" not in caplog.text
     assert "张三" not in caplog.text
-    assert intake.feedback_sweep() == []  # nothing left to send or give up
-    assert intake.feedback_status(reference=feedback.reference, phone_last4="5678").status == (
+    assert processing.feedback_sweep() == []  # nothing left to send or give up
+    assert lookup.feedback_status(reference=feedback.reference, phone_last4="5678").status == (
         "in_review"
     )
 
@@ -407,14 +411,14 @@ def test_feedback_whose_processing_keeps_crashing_goes_to_triage_once_its_attemp
 def test_a_message_delivered_after_the_last_attempt_gives_up_without_doing_the_work(
     stuck_customer: Customer,
 ) -> None:
-    feedback = _received(attempts=intake.MAX_ATTEMPTS)
+    feedback = _received(attempts=processing.MAX_ATTEMPTS)
 
-    assert intake.feedback_process(feedback_id=feedback.pk) == FeedbackStatus.TRIAGE
-    assert intake.feedback_process(feedback_id=feedback.pk) == "skipped"
+    assert processing.feedback_process(feedback_id=feedback.pk) == FeedbackStatus.TRIAGE
+    assert processing.feedback_process(feedback_id=feedback.pk) == "skipped"
 
     feedback.refresh_from_db()
-    assert (feedback.status, feedback.error) == (FeedbackStatus.TRIAGE, intake.GAVE_UP_ERROR)
-    assert feedback.attempts == intake.MAX_ATTEMPTS + 1
+    assert (feedback.status, feedback.error) == (FeedbackStatus.TRIAGE, processing.GAVE_UP_ERROR)
+    assert feedback.attempts == processing.MAX_ATTEMPTS + 1
     assert not Case.objects.exists()
     assert AuditEntry.objects.filter(action="feedback.processing_failed").count() == 1
     last = Feedback.history.filter(id=feedback.pk).latest("history_id")
@@ -424,19 +428,19 @@ def test_a_message_delivered_after_the_last_attempt_gives_up_without_doing_the_w
 def test_the_attempts_counter_is_capped(stuck_customer: Customer) -> None:
     feedback = _received(attempts=30000)  # as a sweeper re-sending for weeks once left it
 
-    intake.feedback_process(feedback_id=feedback.pk)
+    processing.feedback_process(feedback_id=feedback.pk)
 
     feedback.refresh_from_db()
-    assert feedback.attempts == intake.MAX_ATTEMPTS + 1
+    assert feedback.attempts == processing.MAX_ATTEMPTS + 1
     assert feedback.status == FeedbackStatus.TRIAGE
 
 
 def test_feedback_with_attempts_left_is_still_sent_again_by_the_sweep(
     stuck_customer: Customer,
 ) -> None:
-    feedback = _received(attempts=intake.MAX_ATTEMPTS - 1)
+    feedback = _received(attempts=processing.MAX_ATTEMPTS - 1)
 
-    assert intake.feedback_sweep() == [feedback.pk]
+    assert processing.feedback_sweep() == [feedback.pk]
 
     feedback.refresh_from_db()
     assert feedback.status == FeedbackStatus.MATCHED
@@ -450,7 +454,7 @@ def test_an_officer_links_unmatched_feedback_to_a_customer_and_its_case(
 ) -> None:
     feedback = submit(phone="13700009999", name="张三")  # another number than on file
 
-    linked = intake.feedback_triage_link(
+    linked = triage.feedback_triage_link(
         actor=officer, feedback_id=feedback.pk, customer_id=stuck_customer.pk
     )
 
@@ -464,7 +468,7 @@ def test_an_officer_links_unmatched_feedback_to_a_customer_and_its_case(
     assert last.history_user_id == officer.pk
     assert last.history_change_reason == "feedback.linked"
     with pytest.raises(Conflict):
-        intake.feedback_triage_link(
+        triage.feedback_triage_link(
             actor=officer, feedback_id=feedback.pk, customer_id=stuck_customer.pk
         )
 
@@ -472,21 +476,21 @@ def test_an_officer_links_unmatched_feedback_to_a_customer_and_its_case(
 def test_an_officer_closes_unmatched_feedback_with_a_reason(submit: Submit, officer: User) -> None:
     feedback = submit(phone="13700009999")
 
-    closed = intake.feedback_triage_close(
+    closed = triage.feedback_triage_close(
         actor=officer, feedback_id=feedback.pk, reason=TriageCloseReason.NOT_A_CUSTOMER
     )
 
     assert (closed.status, closed.close_reason) == (FeedbackStatus.CLOSED, "not_a_customer")
     assert AuditEntry.objects.get(action="feedback.closed").data == {"reason": "not_a_customer"}
     with pytest.raises(ValidationError):
-        intake.feedback_triage_close(actor=officer, feedback_id=feedback.pk, reason="bored")
+        triage.feedback_triage_close(actor=officer, feedback_id=feedback.pk, reason="bored")
 
 
 def test_an_auditor_may_not_triage(submit: Submit, auditor: User) -> None:
     feedback = submit(phone="13700009999")
 
     with pytest.raises(PermissionDenied):
-        intake.feedback_triage_close(
+        triage.feedback_triage_close(
             actor=auditor, feedback_id=feedback.pk, reason=TriageCloseReason.SPAM
         )
 
@@ -498,24 +502,24 @@ def test_the_status_lookup_follows_the_feedback_through_triage_and_its_case(
     submit: Submit, officer: User, stuck_customer: Customer
 ) -> None:
     feedback = submit(phone="13700009999")
-    assert intake.feedback_status(reference=feedback.reference, phone_last4="9999").status == (
+    assert lookup.feedback_status(reference=feedback.reference, phone_last4="9999").status == (
         "in_review"
     )
 
-    intake.feedback_triage_link(
+    triage.feedback_triage_link(
         actor=officer, feedback_id=feedback.pk, customer_id=stuck_customer.pk
     )
-    assert intake.feedback_status(reference=feedback.reference, phone_last4="9999").status == (
+    assert lookup.feedback_status(reference=feedback.reference, phone_last4="9999").status == (
         "in_review"
     )
 
     Case.objects.filter(feedback=feedback).update(status=CaseStatus.RESOLVED)
-    resolved = intake.feedback_status(reference=feedback.reference.lower(), phone_last4="9999")
+    resolved = lookup.feedback_status(reference=feedback.reference.lower(), phone_last4="9999")
     assert resolved.status == "resolved"
 
     closed = submit(phone="13700008888")
-    intake.feedback_triage_close(actor=officer, feedback_id=closed.pk, reason="spam")
-    assert intake.feedback_status(reference=closed.reference, phone_last4="8888").status == (
+    triage.feedback_triage_close(actor=officer, feedback_id=closed.pk, reason="spam")
+    assert lookup.feedback_status(reference=closed.reference, phone_last4="8888").status == (
         "closed"
     )
 
@@ -525,21 +529,21 @@ def test_the_status_lookup_answers_a_wrong_phone_exactly_as_an_unknown_reference
 ) -> None:
     feedback = submit(phone="13700009999")
 
-    wrong_phone = intake.feedback_status(reference=feedback.reference, phone_last4="1234")
-    unknown = intake.feedback_status(reference="FB-ABCDEFGHJKMN", phone_last4="9999")
-    garbage = intake.feedback_status(reference="nonsense", phone_last4="9999")
+    wrong_phone = lookup.feedback_status(reference=feedback.reference, phone_last4="1234")
+    unknown = lookup.feedback_status(reference="FB-ABCDEFGHJKMN", phone_last4="9999")
+    garbage = lookup.feedback_status(reference="nonsense", phone_last4="9999")
 
     assert wrong_phone == unknown == garbage
-    assert unknown.status == intake.LOOKUP_NOT_FOUND
+    assert unknown.status == lookup.LOOKUP_NOT_FOUND
     with pytest.raises(ValidationError):
-        intake.feedback_status(reference=feedback.reference, phone_last4="99")
+        lookup.feedback_status(reference=feedback.reference, phone_last4="99")
 
 
 def test_the_beat_task_sweeps_feedback_and_signals(stuck_customer: Customer) -> None:
     from intake.tasks import intake_sweep
 
     feedback = Feedback.objects.create(
-        reference=intake.new_reference(),
+        reference=submission.new_reference(),
         kind="limit_unusable",
         name="张三",
         phone="13912345678",

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEntry
 from cases.models import Case, CaseEvent, CaseEventKind
-from intake.feedback import services as intake
+from intake.feedback import processing
 from intake.models import Feedback, FeedbackStatus
 from tests.conftest import WorkerProcess
 from tests.factories.scoring import BlockFactory, CreditLineFactory, CustomerFactory
@@ -69,7 +69,7 @@ def test_with_the_worker_stopped_50_submissions_are_stored_and_processed_once_it
     from django.utils import timezone
 
     Feedback.objects.update(received_at=timezone.now() - timedelta(minutes=5))
-    assert intake.feedback_sweep() == []  # nothing left received
+    assert processing.feedback_sweep() == []  # nothing left received
     wait_until(lambda: _idle(worker), what="the queue to drain")
 
     assert Feedback.objects.filter(status=FeedbackStatus.MATCHED).count() == 25

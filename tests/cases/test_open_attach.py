@@ -9,7 +9,7 @@ from django.db import connection
 
 from audit.models import AuditEntry
 from cases.models import Case, CaseCategory, CaseEventKind, CaseSource, CaseStatus, Priority
-from cases.services import case_open_or_attach
+from cases.services.opening import case_open_or_attach
 from portal.permissions import SystemActor
 from tests.factories.scoring import CreditLineFactory, CustomerFactory
 

@@ -5,8 +5,8 @@ from django.db import transaction
 from django.http import Http404
 
 from cases.models import CaseEventKind
-from cases.selectors import case_for_user
-from cases.services import case_bump, case_ensure_version, case_event_record, case_lock
+from cases.selectors.detail import case_for_user
+from cases.services.primitives import case_bump, case_ensure_version, case_event_record, case_lock
 from portal.errors import Conflict
 from portal.permissions import SystemActor
 from tests.factories.cases import CaseFactory

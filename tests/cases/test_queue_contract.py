@@ -1,6 +1,6 @@
 """The queue page and the API's case list are one answer: for the same filters, the same
 cases in the same order (one parser, ``cases.forms.CaseFilterForm``; one selector,
-``cases.selectors.cases_for_queue``). Bad filters are a form error on the page and a 400
+``cases.selectors.queue.cases_for_queue``). Bad filters are a form error on the page and a 400
 naming the field on the API, never a 500."""
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from cases.models import Decision, DecisionState
-from cases.selectors import decision_rates
+from cases.selectors.dashboard import decision_rates
 from portal.dates import year_range_message
 from tests.factories.cases import CaseFactory
 

@@ -8,7 +8,9 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from cases.models import CaseEventKind, CaseStatus
-from cases.services import case_claim_next, case_reassign, cases_release_stale
+from cases.services.claiming import case_claim_next
+from cases.services.reassign import case_reassign
+from cases.services.release import cases_release_stale
 from cases.tasks import cases_release_stale as release_task
 from portal.errors import Conflict
 from tests.factories.cases import CaseFactory

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from cases.models import CaseEventKind, CaseStatus
-from cases.services import cases_sla_sweep
+from cases.services.sla import cases_sla_sweep
 from cases.tasks import cases_sla_sweep as sla_task
 from tests.factories.cases import CaseFactory
 
@@ -101,7 +101,8 @@ def test_a_batch_takes_the_audit_chain_lock_only_after_its_case_writes(
 ):
     # The chain lock serialises every audited write in the portal and is held from the
     # first append to the commit: a batch appends last, so others wait for the appends only.
-    from cases.services import case_reassign, cases_release_stale
+    from cases.services.reassign import case_reassign
+    from cases.services.release import cases_release_stale
 
     now = timezone.now()
     if sweep == "sla":

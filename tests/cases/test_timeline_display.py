@@ -14,10 +14,10 @@ from django.utils import timezone, translation
 
 from accounts.models import User
 from accounts.roles import Role
-from audit.log import save_with_history
+from audit.history_rows import save_with_history
 from cases.models import Case, CaseEventKind, Priority
-from cases.selectors import _changes, _history_part, case_timeline
-from cases.services import case_reassign
+from cases.selectors.timeline import _changes, _history_part, case_timeline
+from cases.services.reassign import case_reassign
 from cases.tasks import cases_sla_sweep as sla_task
 from compliance.history import selectors as history
 from portal.permissions import SystemActor

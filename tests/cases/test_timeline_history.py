@@ -12,13 +12,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from audit.log import save_with_history
+from audit.history_rows import save_with_history
 from cases.decisions.services import decision_propose
 from cases.models import Case, CaseEventKind, CaseStatus
-from cases.selectors import HISTORY_KIND, _changes, _history_part, case_timeline
+from cases.selectors.timeline import HISTORY_KIND, _changes, _history_part, case_timeline
 from portal.permissions import SystemActor
+from scoring.lines.blocks import block_lift
 from scoring.models import Block, CreditLine, Customer
-from scoring.services import block_lift
 from tests.cases.conftest import MakeCase
 from tests.factories.scoring import CustomerFactory
 

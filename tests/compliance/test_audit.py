@@ -13,17 +13,11 @@ import pytest
 from django.db import transaction
 
 from accounts.models import User
-from audit.log import (
-    GENESIS_HASH,
-    REASON_ALTERED,
-    REASON_ANCHOR_MISSING,
-    REASON_BROKEN_LINK,
-    _canonical_pieces,
-    audit_record,
-    verify_chain,
-)
-from audit.models import AuditEntry, ChainVerification
+from audit.encoding import canonical_pieces
+from audit.log import audit_record
+from audit.models import GENESIS_HASH, AuditEntry, ChainVerification
 from audit.services import audit_chain_verify
+from audit.verify import REASON_ALTERED, REASON_ANCHOR_MISSING, REASON_BROKEN_LINK, verify_chain
 from portal.permissions import SystemActor
 from tests.backends import ON_POSTGRESQL, takes_branch
 
@@ -112,9 +106,9 @@ def _documented_hash(entry: AuditEntry) -> str:
 
 
 def _postgresql_hash(entry: AuditEntry) -> str:
-    """The hash as ``_append_postgresql`` has the server compute it: SHA-256 over the
+    """The hash as ``audit.append_pg`` has the server compute it: SHA-256 over the
     canonical pieces spliced around the time (``to_char`` in UTC) and the previous hash."""
-    one, two, three = _canonical_pieces(
+    one, two, three = canonical_pieces(
         actor_id=entry.actor_id,
         actor_label=entry.actor_label,
         action=entry.action,

@@ -8,7 +8,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from compliance.history import api as history_api
+from compliance.auditlog import filters as audit_filters
+from compliance.history import filters as history_filters
 from scoring.models import Customer
 from tests.factories.scoring import CustomerFactory
 
@@ -46,15 +47,17 @@ def test_the_audit_api_still_takes_the_earliest_and_latest_years_a_filter_may_na
 
 @pytest.fixture
 def translated(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Marks every message the API passes through gettext."""
-    monkeypatch.setattr(history_api, "_", lambda text: f"«{text}»")
+    """Marks every message the filters' one parser (the page's, the API's and the export's)
+    passes through gettext."""
+    for module in (audit_filters, history_filters):
+        monkeypatch.setattr(module, "_", lambda text: f"«{text}»")
 
 
 def test_an_audit_api_range_error_goes_through_gettext(auditor: User, translated: None) -> None:
     response = _api_for(auditor).get(ENTRIES, {"since": "2026-02-01", "until": "2026-01-01"})
 
     assert response.status_code == 400
-    assert response.json()["errors"]["until"] == ["«Must be later than since.»"]
+    assert response.json()["errors"]["until"] == ["«“Until” must be later than “since”.»"]
 
 
 def test_history_api_errors_go_through_gettext(auditor: User, translated: None) -> None:
@@ -65,6 +68,6 @@ def test_history_api_errors_go_through_gettext(auditor: User, translated: None) 
     bad_cursor = _api_for(auditor).get(url, {"cursor": "x"})
 
     assert backwards.status_code == 400
-    assert backwards.json()["errors"]["until"] == ["«Must not be earlier than since.»"]
+    assert backwards.json()["errors"]["until"] == ["«“Until” must not be earlier than “since”.»"]
     assert bad_cursor.status_code == 400
-    assert bad_cursor.json()["errors"]["cursor"] == ["«Not a cursor from this endpoint.»"]
+    assert bad_cursor.json()["errors"]["cursor"] == ["«This page link is not valid; start again.»"]

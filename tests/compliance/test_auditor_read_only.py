@@ -35,7 +35,7 @@ from cases.models import (
     Notification,
     NotificationKind,
 )
-from cases.services import note_add
+from cases.services.notes import note_add
 from compliance.models import DataSubjectRequest, ExportRecord, LegalHold
 from intake.models import Feedback, FeedbackStatus
 from scoring.models import BulkJob, BulkJobStatus, Scorecard

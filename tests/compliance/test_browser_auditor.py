@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from accounts.models import User
-from audit.log import save_with_history
+from audit.history_rows import save_with_history
 from audit.models import ChainVerification
 from cases.decisions.services import decision_propose
 from compliance.models import ExportRecord

@@ -7,8 +7,9 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from audit.log import audit_record, verify_chain
+from audit.log import audit_record
 from audit.models import GENESIS_HASH, AuditEntry
+from audit.verify import verify_chain
 from portal.permissions import SystemActor
 
 WRITERS = 16

@@ -16,8 +16,8 @@ from django.db import connection, models
 from django.utils import timezone
 
 from accounts.models import User
-from audit.log import verify_chain
 from audit.models import AuditEntry
+from audit.verify import verify_chain
 from cases.models import (
     Case,
     CaseCategory,
@@ -28,7 +28,7 @@ from cases.models import (
     DecisionState,
     Note,
 )
-from cases.services import case_open_or_attach
+from cases.services.opening import case_open_or_attach
 from compliance.models import DataSubjectRequest, LegalHold, RequestKind
 from compliance.privacy.erasure import (
     customer_erase,

@@ -23,11 +23,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from audit.log import audit_record, entry_hash, verify_chain
+from audit.encoding import entry_hash
+from audit.log import audit_record
 from audit.models import GENESIS_HASH, AuditEntry
+from audit.verify import verify_chain
 from compliance.auditlog.selectors import AUDIT_EXPORT_COLUMNS
-from compliance.exports.services import ExportWriter, export_start, manifest_verify
+from compliance.exports.services import export_start
 from compliance.exports.table import ExportTable
+from compliance.exports.verify import manifest_verify
+from compliance.exports.writer import ExportWriter
 from compliance.models import ExportRecord
 from portal.permissions import SystemActor
 
@@ -640,7 +644,7 @@ def test_streaming_twenty_thousand_rows_keeps_memory_flat(auditor: User) -> None
 def test_a_customers_history_exports_masked_signed_and_verifiable(
     auditor: User, officer: User
 ) -> None:
-    from audit.log import save_with_history
+    from audit.history_rows import save_with_history
     from tests.factories.scoring import CustomerFactory
 
     person = CustomerFactory(name="张三丰", phone="13812345678", city="上海")

@@ -16,11 +16,12 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from audit.log import audit_record, change_reason, save_with_history
+from audit.history_rows import change_reason, save_with_history
+from audit.log import audit_record
 from audit.models import AuditEntry, ChainVerification
 from cases.decisions.services import decision_propose
 from cases.models import Case
-from cases.services import note_add
+from cases.services.notes import note_add
 from compliance.history import selectors as history
 from intake.models import Feedback
 from portal.permissions import SystemActor

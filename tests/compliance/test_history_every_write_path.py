@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from cases.models import Case, Decision, Note
 from compliance.history import selectors as history
+from scoring.assessments import bulk
 from scoring.assessments import services as jobs
 from scoring.models import Assessment, AssessmentStatus, Block, BulkJob, BulkJobStatus, Customer
 from tests.cases.conftest import make_case
@@ -142,7 +143,7 @@ def test_a_bulk_reassessment_writes_history_rows_through_its_copy_path(
 ) -> None:
     customers = [CreditLineFactory().customer_id for _ in range(3)]
     with django_capture_on_commit_callbacks(execute=True):
-        job = jobs.bulk_job_start(actor=supervisor, filters={})
+        job = bulk.bulk_job_start(actor=supervisor, filters={})
     job.refresh_from_db()
     assert job.status == BulkJobStatus.FINISHED, job.status
     _assert_person(BulkJob.history.filter(id=job.pk).order_by("history_id").first(), supervisor)

@@ -26,6 +26,7 @@ from compliance.privacy.services import (
 from intake.models import Feedback, FeedbackKind
 from portal.errors import Conflict
 from scoring.assessments import services as jobs
+from scoring.assessments.errors import AssessmentRefused
 from scoring.customers.access import AccessSource, PersonalDataAccess
 from scoring.models import Assessment, AssessmentStatus, AssessmentTrigger, Customer
 from tests.factories.scoring import (
@@ -365,7 +366,7 @@ def test_withdrawn_consent_refuses_new_assessments_with_the_reason(
     assert customer.consent_withdrawn_at is not None
     assert customer.history.first().history_user == privacy_officer
     assert AuditEntry.objects.filter(action="customer.consent_withdrawn").count() == 1
-    with pytest.raises(jobs.AssessmentRefused, match="Consent withdrawn"):
+    with pytest.raises(AssessmentRefused, match="Consent withdrawn"):
         jobs.assessment_request(
             actor=officer, customer_id=customer.pk, trigger=AssessmentTrigger.OFFICER
         )

@@ -54,7 +54,7 @@ def make_channel_key(channel: Channel | None = None, **fields: object) -> tuple[
 
 class FeedbackFactory(factory.django.DjangoModelFactory):
     """Feedback from the public form, with consent, waiting to be processed. Tests of the
-    intake use ``intake.feedback.services.feedback_submit``; this writes the row directly."""
+    intake use ``intake.feedback.submission.feedback_submit``; this writes the row directly."""
 
     class Meta:
         model = Feedback

@@ -9,7 +9,7 @@ from typing import Any
 import factory
 from django.utils import timezone
 
-from scoring.demo import id_check_digit
+from scoring.demo.reference import id_check_digit
 from scoring.models import (
     Assessment,
     AssessmentStatus,
@@ -85,7 +85,8 @@ def make_assessment(
     """A succeeded assessment of ``customer``, scored by the engine (the champion unless
     a scorecard is given). ``features`` override the customer's stored features, or stand
     in for them when the customer has none."""
-    from scoring.scorecards.engine import compile_scorecard, features_snapshot, score
+    from scoring.scorecards.engine import compile_scorecard, score
+    from scoring.scorecards.features import features_snapshot
 
     scorecard = scorecard or Scorecard.objects.get(is_champion=True)
     stored = CustomerFeatures.objects.filter(customer=customer).first()

@@ -28,6 +28,9 @@ from intake.channels import channel_create, channel_key_create, channel_key_revo
 from intake.models import Channel, ChannelKey
 from portal.permissions import ChannelActor, SystemActor, has_perm
 from scoring.assessments.services import assessment_request
+from scoring.customers.services import customer_create
+from scoring.lines.blocks import block_lift, block_raise
+from scoring.lines.services import credit_line_open
 from scoring.models import (
     Assessment,
     AssessmentTrigger,
@@ -36,13 +39,7 @@ from scoring.models import (
     Customer,
     Scorecard,
 )
-from scoring.services import (
-    block_lift,
-    block_raise,
-    credit_line_open,
-    customer_create,
-    scorecard_new_version_from,
-)
+from scoring.scorecards.services import scorecard_new_version_from
 from tests.factories.cases import CaseFactory, ChannelFactory, make_channel_key
 from tests.factories.scoring import BlockFactory, CreditLineFactory, CustomerFactory
 

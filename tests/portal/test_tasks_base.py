@@ -19,6 +19,7 @@ import compliance.tasks
 import intake.tasks
 import scoring.tasks
 from portal.tasks import MAX_RETRIES, PortalTask
+from scoring.assessments import bulk
 from scoring.assessments import services as jobs
 
 # What the next runs of ``flaky`` raise, one exception per run; a run with none left succeeds.
@@ -143,5 +144,5 @@ def test_every_project_task_uses_the_base_and_is_acknowledged_late_with_time_lim
 
 def test_an_assessment_and_a_chunk_keep_their_own_time_limits() -> None:
     assert scoring.tasks.assessment_run.soft_time_limit == jobs.RUN_SOFT_TIME_LIMIT
-    assert scoring.tasks.bulk_chunk_run.time_limit == jobs.CHUNK_TIME_LIMIT
+    assert scoring.tasks.bulk_chunk_run.time_limit == bulk.CHUNK_TIME_LIMIT
     assert cases.tasks.cases_sla_sweep.time_limit == settings.CELERY_TASK_TIME_LIMIT

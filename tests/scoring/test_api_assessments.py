@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from scoring import tasks
+from scoring.assessments import bulk
 from scoring.assessments import services as jobs
 from scoring.models import Assessment, AssessmentStatus, BulkJob, BulkJobStatus
 from tests.factories.scoring import CustomerFactory
@@ -127,7 +128,7 @@ def test_a_supervisor_starts_a_bulk_job_and_follows_its_progress(
     django_capture_on_commit_callbacks: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(jobs, "BULK_CHUNK_SIZE", 10)
+    monkeypatch.setattr(bulk, "BULK_CHUNK_SIZE", 10)
     seed_customers(25, city="苏州")
     client = _client(supervisor)
 
@@ -198,7 +199,7 @@ def test_an_auditor_reads_bulk_progress_but_cannot_cancel_or_resume(
 ) -> None:
     seed_customers(3)
     with django_capture_on_commit_callbacks(execute=True):
-        job = jobs.bulk_job_start(actor=supervisor, filters={})
+        job = bulk.bulk_job_start(actor=supervisor, filters={})
     client = _client(auditor)
 
     assert client.get(f"/api/v1/assessments/bulk/{job.pk}/").status_code == 200
@@ -209,7 +210,7 @@ def test_an_auditor_reads_bulk_progress_but_cannot_cancel_or_resume(
 
 
 def test_an_officer_cannot_read_bulk_progress(officer: User, supervisor: User) -> None:
-    job = jobs.bulk_job_start(actor=supervisor, filters={"city": "拉萨"})
+    job = bulk.bulk_job_start(actor=supervisor, filters={"city": "拉萨"})
 
     assert _client(officer).get(f"/api/v1/assessments/bulk/{job.pk}/").status_code == 403
 
@@ -221,7 +222,7 @@ def test_a_supervisor_cancels_and_resumes_and_a_wrong_state_is_a_409(
 ) -> None:
     seed_customers(4)
     with django_capture_on_commit_callbacks(execute=True):
-        job = jobs.bulk_job_start(actor=supervisor, filters={})
+        job = bulk.bulk_job_start(actor=supervisor, filters={})
     client = _client(supervisor)
 
     cancelled = client.post(f"/api/v1/assessments/bulk/{job.pk}/cancel/")

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.models import AuditEntry
-from scoring import services
 from scoring.assessments import services as jobs
 from scoring.models import (
     AssessmentTrigger,
@@ -22,6 +21,7 @@ from scoring.models import (
     ReasonCode,
     Scorecard,
 )
+from scoring.scorecards import services
 from tests.factories.scoring import BlockFactory, CreditLineFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db

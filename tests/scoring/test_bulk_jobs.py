@@ -16,7 +16,8 @@ from accounts.models import User
 from audit.models import AuditEntry
 from portal.errors import Conflict
 from scoring import tasks
-from scoring.assessments import services as jobs
+from scoring.assessments import bulk, sweep
+from scoring.assessments.filters import bulk_filters_clean
 from scoring.models import (
     Assessment,
     AssessmentStatus,
@@ -109,7 +110,7 @@ def collected_chunks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
 
 def _start(actor: User, capture: Any, filters: dict[str, Any] | None = None) -> BulkJob:
     with capture(execute=True):
-        return jobs.bulk_job_start(actor=actor, filters=filters or {})
+        return bulk.bulk_job_start(actor=actor, filters=filters or {})
 
 
 # --- filters ----------------------------------------------------------------------------------
@@ -136,7 +137,7 @@ def test_filters_select_customers_by_block_city_product_version_and_staleness(
     )
 
     def ids(**filters: Any) -> set[int]:
-        clean = jobs.bulk_filters_clean(filters)
+        clean = bulk_filters_clean(filters)
         from scoring.selectors import bulk_job_customers
 
         return set(bulk_job_customers(clean).values_list("pk", flat=True))
@@ -160,7 +161,7 @@ def test_filters_select_customers_by_block_city_product_version_and_staleness(
 
 def test_bad_filters_get_clear_messages_per_field() -> None:
     with pytest.raises(ValidationError) as caught:
-        jobs.bulk_filters_clean(
+        bulk_filters_clean(
             {
                 "reason_code": "NOT_A_CODE",
                 "product": "mortgage",
@@ -183,7 +184,7 @@ def test_bad_filters_get_clear_messages_per_field() -> None:
 
 def test_a_day_at_the_start_of_the_calendar_is_refused() -> None:
     with pytest.raises(ValidationError) as caught:
-        jobs.bulk_filters_clean({"assessed_before": "0001-01-01"})
+        bulk_filters_clean({"assessed_before": "0001-01-01"})
     assert caught.value.message_dict == {
         "assessed_before": ["Give a date between the years 1900 and 2999."]
     }
@@ -195,7 +196,7 @@ def test_a_day_at_the_start_of_the_calendar_is_refused() -> None:
 def test_a_bulk_job_scores_every_matching_customer_in_chunks_with_history_and_audit(
     supervisor: User, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(jobs, "BULK_CHUNK_SIZE", 100)
+    monkeypatch.setattr(bulk, "BULK_CHUNK_SIZE", 100)
     seed_customers(250)
 
     job = _start(supervisor, django_capture_on_commit_callbacks)
@@ -242,7 +243,7 @@ def test_a_chunk_reads_features_and_writes_in_a_bounded_number_of_queries(
     # The same for any chunk size: 3 reads, 2 inserts, the counters, 2 audit entries
     # (chunk and finish) and the job's history row, plus savepoints.
     with django_assert_max_num_queries(22):
-        report = jobs.bulk_job_run_chunk(job_id=job_id, customer_ids=ids)
+        report = bulk.bulk_job_run_chunk(job_id=job_id, customer_ids=ids)
 
     assert report.written == 500
     assert report.finished
@@ -262,7 +263,7 @@ def test_a_chunk_writes_its_assessments_and_history_rows_through_its_databases_p
     # bulk_create and bulk_history_create.
     table = Assessment._meta.db_table
     with takes_branch(postgresql="pg_get_serial_sequence", portable=f'INSERT INTO "{table}" ('):
-        report = jobs.bulk_job_run_chunk(job_id=job_id, customer_ids=ids)
+        report = bulk.bulk_job_run_chunk(job_id=job_id, customer_ids=ids)
 
     assert (report.written, report.failed, report.finished) == (120, 1, True)
     live = {a.pk: a for a in Assessment.objects.filter(bulk_job_id=job_id)}
@@ -312,13 +313,13 @@ def test_cancel_after_the_first_chunk_stops_the_rest_and_resume_does_only_the_re
     django_capture_on_commit_callbacks: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(jobs, "BULK_CHUNK_SIZE", 100)
+    monkeypatch.setattr(bulk, "BULK_CHUNK_SIZE", 100)
     customer_ids = seed_customers(450)
     job = _start(supervisor, django_capture_on_commit_callbacks)
     assert len(collected_chunks) == 5
 
     tasks.bulk_chunk_run.apply(args=list(collected_chunks.pop(0)))
-    cancelled = jobs.bulk_job_cancel(actor=supervisor, job_id=job.pk)
+    cancelled = bulk.bulk_job_cancel(actor=supervisor, job_id=job.pk)
     _run_collected(collected_chunks)  # the remaining messages arrive after the cancel
 
     job.refresh_from_db()
@@ -328,7 +329,7 @@ def test_cancel_after_the_first_chunk_stops_the_rest_and_resume_does_only_the_re
     assert job.cancelled_by == supervisor
 
     with django_capture_on_commit_callbacks(execute=True):
-        jobs.bulk_job_resume(actor=supervisor, job_id=job.pk)
+        bulk.bulk_job_resume(actor=supervisor, job_id=job.pk)
     assert len(collected_chunks) == 4  # 350 customers left, in chunks of 100
     _run_collected(collected_chunks)
 
@@ -348,7 +349,7 @@ def test_a_chunk_delivered_twice_writes_nothing_the_second_time(
     django_capture_on_commit_callbacks: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(jobs, "BULK_CHUNK_SIZE", 100)
+    monkeypatch.setattr(bulk, "BULK_CHUNK_SIZE", 100)
     seed_customers(200)
     job = _start(supervisor, django_capture_on_commit_callbacks)
     first = collected_chunks[0]
@@ -389,7 +390,7 @@ def test_the_planner_ignores_a_second_delivery(
     seed_customers(10)
     job = _start(supervisor, django_capture_on_commit_callbacks)
 
-    assert jobs.bulk_job_plan(job_id=job.pk) == 0
+    assert bulk.bulk_job_plan(job_id=job.pk) == 0
     assert len(collected_chunks) == 1
 
 
@@ -399,14 +400,14 @@ def test_the_sweeper_replans_a_bulk_job_that_stopped_moving(
     django_capture_on_commit_callbacks: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(jobs, "BULK_CHUNK_SIZE", 10)
+    monkeypatch.setattr(bulk, "BULK_CHUNK_SIZE", 10)
     seed_customers(30)
     job = _start(supervisor, django_capture_on_commit_callbacks)
     tasks.bulk_chunk_run.apply(args=list(collected_chunks.pop(0)))
     collected_chunks.clear()  # the other two messages were lost with their worker
 
     with django_capture_on_commit_callbacks(execute=True):
-        report = jobs.assessments_sweep(now=timezone.now() + jobs.BULK_STALLED_AFTER * 2)
+        report = sweep.assessments_sweep(now=timezone.now() + sweep.BULK_STALLED_AFTER * 2)
     assert report.bulk_replanned == [job.pk]
     assert len(collected_chunks) == 2
     _run_collected(collected_chunks)
@@ -420,13 +421,13 @@ def test_only_supervisors_start_cancel_and_resume_bulk_jobs(
 ) -> None:
     for person in (officer, auditor):
         with pytest.raises(PermissionDenied):
-            jobs.bulk_job_start(actor=person, filters={})
+            bulk.bulk_job_start(actor=person, filters={})
     job = _start(supervisor, django_capture_on_commit_callbacks, {"city": "拉萨"})
     for person in (officer, auditor):
         with pytest.raises(PermissionDenied):
-            jobs.bulk_job_cancel(actor=person, job_id=job.pk)
+            bulk.bulk_job_cancel(actor=person, job_id=job.pk)
         with pytest.raises(PermissionDenied):
-            jobs.bulk_job_resume(actor=person, job_id=job.pk)
+            bulk.bulk_job_resume(actor=person, job_id=job.pk)
 
 
 def test_a_finished_job_cannot_be_cancelled_and_a_running_one_cannot_be_resumed(
@@ -437,10 +438,10 @@ def test_a_finished_job_cannot_be_cancelled_and_a_running_one_cannot_be_resumed(
     seed_customers(5)
     running = _start(supervisor, django_capture_on_commit_callbacks)
     with pytest.raises(Conflict):
-        jobs.bulk_job_resume(actor=supervisor, job_id=running.pk)
+        bulk.bulk_job_resume(actor=supervisor, job_id=running.pk)
     _run_collected(collected_chunks)
     with pytest.raises(Conflict):
-        jobs.bulk_job_cancel(actor=supervisor, job_id=running.pk)
+        bulk.bulk_job_cancel(actor=supervisor, job_id=running.pk)
 
 
 # --- pages ------------------------------------------------------------------------------------

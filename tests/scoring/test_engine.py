@@ -16,16 +16,9 @@ from hypothesis import strategies as st
 
 from scoring.models import CustomerFeatures, Scorecard, ScorecardStatus
 from scoring.scorecards.default import default_scorecard_fields
-from scoring.scorecards.engine import (
-    DECLINE,
-    SCORABLE_FEATURES,
-    compile_scorecard,
-    compile_spec,
-    features_snapshot,
-    features_snapshots,
-    score,
-    validate_spec,
-)
+from scoring.scorecards.engine import DECLINE, compile_scorecard, compile_spec, score
+from scoring.scorecards.features import SCORABLE_FEATURES, features_snapshot, features_snapshots
+from scoring.scorecards.validation import validate_spec
 from tests.factories.scoring import CustomerFactory
 
 DEFAULT = default_scorecard_fields()

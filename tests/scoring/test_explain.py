@@ -8,15 +8,14 @@ from typing import Any
 import pytest
 from django.utils import timezone, translation
 
+from scoring.scorecards.charts import waterfall_figure, waterfall_html
 from scoring.scorecards.explain import (
     assessment_diff,
     customer_explanation,
     previous_assessment,
     ranked_reasons,
-    snapshot_rows,
-    waterfall_figure,
-    waterfall_html,
 )
+from scoring.scorecards.labels import snapshot_rows
 from tests.factories.scoring import CustomerFactory, make_assessment
 
 pytestmark = pytest.mark.django_db

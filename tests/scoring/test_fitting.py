@@ -14,7 +14,8 @@ from django.core.management import CommandError, call_command
 
 from audit.models import AuditEntry
 from scoring.models import Scorecard, ScorecardSource, ScorecardStatus
-from scoring.scorecards.engine import compile_scorecard, score, validate_scorecard
+from scoring.scorecards.engine import compile_scorecard, score
+from scoring.scorecards.validation import validate_scorecard
 
 pytestmark = pytest.mark.django_db
 

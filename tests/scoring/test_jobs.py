@@ -15,6 +15,7 @@ from accounts.models import User
 from audit.models import AuditEntry
 from portal.permissions import SystemActor
 from scoring.assessments import services as jobs
+from scoring.assessments import sweep
 from scoring.models import (
     Assessment,
     AssessmentStatus,
@@ -22,7 +23,7 @@ from scoring.models import (
     Customer,
     CustomerFeatures,
 )
-from scoring.scorecards import engine
+from scoring.scorecards import engine, features
 from scoring.tasks import assessment_run
 from tests.factories.scoring import CreditLineFactory, CustomerFactory
 
@@ -282,10 +283,10 @@ def test_the_sweeper_resends_assessments_left_queued(
     officer: User, customer: Customer, django_capture_on_commit_callbacks: Any
 ) -> None:
     assessment = _request(officer, customer, django_capture_on_commit_callbacks)
-    later = timezone.now() + jobs.QUEUED_RESEND_AFTER + timedelta(seconds=1)
+    later = timezone.now() + sweep.QUEUED_RESEND_AFTER + timedelta(seconds=1)
 
     with django_capture_on_commit_callbacks(execute=True):
-        report = jobs.assessments_sweep(now=later)
+        report = sweep.assessments_sweep(now=later)
 
     assert report.resent == [assessment.pk]
     assessment.refresh_from_db()
@@ -297,24 +298,24 @@ def test_the_sweeper_leaves_fresh_assessments_alone(
 ) -> None:
     _request(officer, customer, django_capture_on_commit_callbacks)
 
-    report = jobs.assessments_sweep()
+    report = sweep.assessments_sweep()
 
-    assert report == jobs.SweepReport(resent=[], requeued=[], failed=[], bulk_replanned=[])
+    assert report == sweep.SweepReport(resent=[], requeued=[], failed=[], bulk_replanned=[])
 
 
 def test_the_sweeper_requeues_an_assessment_whose_worker_was_lost_then_gives_up(
     officer: User, customer: Customer, django_capture_on_commit_callbacks: Any
 ) -> None:
     assessment = _request(officer, customer, django_capture_on_commit_callbacks)
-    for attempt in range(1, jobs.MAX_ATTEMPTS + 1):
+    for attempt in range(1, sweep.MAX_ATTEMPTS + 1):
         claimed = jobs._assessment_claim(assessment.pk)  # a worker claims, then dies
         assert claimed is not None
         assert claimed.attempts == attempt
-        later = timezone.now() + jobs.RUNNING_LOST_AFTER + timedelta(seconds=1)
+        later = timezone.now() + sweep.RUNNING_LOST_AFTER + timedelta(seconds=1)
         with django_capture_on_commit_callbacks() as sent:
-            report = jobs.assessments_sweep(now=later)
+            report = sweep.assessments_sweep(now=later)
         assessment.refresh_from_db()
-        if attempt < jobs.MAX_ATTEMPTS:
+        if attempt < sweep.MAX_ATTEMPTS:
             assert report.requeued == [assessment.pk]
             assert len(sent) == 1
             assert assessment.status == AssessmentStatus.QUEUED
@@ -323,7 +324,7 @@ def test_the_sweeper_requeues_an_assessment_whose_worker_was_lost_then_gives_up(
             assert assessment.status == AssessmentStatus.FAILED
             assert "worker running this assessment was lost" in assessment.error
 
-    assert len(_audits("assessment.requeued", assessment)) == jobs.MAX_ATTEMPTS - 1
+    assert len(_audits("assessment.requeued", assessment)) == sweep.MAX_ATTEMPTS - 1
     (failed,) = _audits("assessment.failed", assessment)
     assert failed.actor_label == "system:assessments_sweep"
 
@@ -336,13 +337,13 @@ def test_a_worker_the_sweeper_gave_up_on_cannot_overwrite_the_next_attempt(
     assert first is not None
     assert first.attempts == 1
     with django_capture_on_commit_callbacks():
-        jobs.assessments_sweep(now=timezone.now() + jobs.RUNNING_LOST_AFTER * 2)
+        sweep.assessments_sweep(now=timezone.now() + sweep.RUNNING_LOST_AFTER * 2)
     second = jobs._assessment_claim(assessment.pk)
     assert second is not None
     assert second.attempts == 2
 
     compiled = engine.compile_scorecard(assessment.scorecard)
-    snapshot = engine.features_snapshot(customer.features, customer, today=timezone.localdate())
+    snapshot = features.features_snapshot(customer.features, customer, today=timezone.localdate())
     stale = jobs._assessment_record_success(
         assessment_id=assessment.pk,
         attempt=1,

@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from audit.models import AuditEntry
 from portal.errors import Conflict
-from scoring import services
 from scoring.models import CustomerFeatures, Scorecard, ScorecardStatus
+from scoring.scorecards import services, shadow
 from scoring.scorecards.default import default_scorecard_fields
 from tests.factories.scoring import CustomerFactory
 
@@ -197,10 +197,10 @@ def _population(n: int) -> None:
 def test_shadow_comparison_is_deterministic_and_stores_no_assessments(supervisor: Any) -> None:
     _population(30)
     challenger = _draft(supervisor, cutoff=590)
-    first = services.scorecard_shadow_compare(
+    first = shadow.scorecard_shadow_compare(
         actor=supervisor, challenger_id=challenger.pk, sample_size=20, seed=3
     )
-    second = services.scorecard_shadow_compare(
+    second = shadow.scorecard_shadow_compare(
         actor=supervisor, challenger_id=challenger.pk, sample_size=20, seed=3
     )
     assert first.sample_size == 20
@@ -220,7 +220,7 @@ def test_shadow_comparison_is_deterministic_and_stores_no_assessments(supervisor
 def test_only_supervisors_shadow_compare(officer: Any, supervisor: Any) -> None:
     challenger = _draft(supervisor)
     with pytest.raises(PermissionDenied):
-        services.scorecard_shadow_compare(
+        shadow.scorecard_shadow_compare(
             actor=officer, challenger_id=challenger.pk, sample_size=10, seed=1
         )
 

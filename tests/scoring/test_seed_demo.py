@@ -12,8 +12,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
 from audit.models import AuditEntry
-from scoring import demo
-from scoring.demo import generate_customers, id_check_digit
+from scoring.demo import generation, row_writer
+from scoring.demo.generation import generate_customers
+from scoring.demo.reference import id_check_digit
 from scoring.models import (
     Block,
     CreditLine,
@@ -23,7 +24,8 @@ from scoring.models import (
     ReasonCode,
 )
 from scoring.scorecards.default import default_scorecard_fields
-from scoring.scorecards.engine import FEATURE_FIELDS, compile_spec, score
+from scoring.scorecards.engine import compile_spec, score
+from scoring.scorecards.features import FEATURE_FIELDS
 from scoring.selectors import credit_lines_shown_but_unusable
 from tests.backends import takes_branch
 
@@ -112,7 +114,7 @@ def test_the_sqlite_path_writes_the_same_data_as_postgresql_copy(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     copied = _seed_and_roll_back(customers=30, seed=11)
-    monkeypatch.setattr(demo, "_can_copy", lambda: False)  # bulk_create, as on SQLite
+    monkeypatch.setattr(row_writer, "can_copy", lambda: False)  # bulk_create, as on SQLite
     assert _seed_and_roll_back(customers=30, seed=11) == copied
 
 
@@ -236,7 +238,7 @@ def test_an_officer_blocks_name_the_demo_officer_who_raised_them() -> None:
     assert not Block.objects.exclude(source="officer").filter(raised_by__isnull=False).exists()
 
 
-def _rule_codes(person: demo.DemoCustomer) -> set[str]:
+def _rule_codes(person: generation.DemoCustomer) -> set[str]:
     """Block rules of the default scorecard that the person's seeded features hit."""
     spec = default_scorecard_fields()
     compiled = compile_spec(

@@ -12,14 +12,10 @@ from accounts.models import User
 from audit.models import AuditEntry
 from portal.errors import Conflict
 from portal.permissions import SystemActor
+from scoring.customers.services import customer_create, customer_search
+from scoring.lines.blocks import block_lift, block_raise
+from scoring.lines.services import credit_line_open
 from scoring.models import Block, BlockSource, CreditLineState, Customer, ReasonCode
-from scoring.services import (
-    block_lift,
-    block_raise,
-    credit_line_open,
-    customer_create,
-    customer_search,
-)
 from tests.factories.scoring import BlockFactory, CreditLineFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from audit.models import AuditEntry
-from scoring.services import credit_line_set_usable_limit
+from scoring.lines.services import credit_line_set_usable_limit
 from tests.factories.scoring import CreditLineFactory
 
 pytestmark = pytest.mark.django_db

@@ -20,9 +20,10 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from audit.log import AUDIT_CHAIN_LOCK_ID
+from audit.append_pg import AUDIT_CHAIN_LOCK_ID
 from audit.models import AuditEntry
 from portal.celery import app as celery_app
+from scoring.assessments import bulk, sweep
 from scoring.assessments import services as jobs
 from scoring.models import Assessment, AssessmentStatus, BulkJob, BulkJobStatus
 from scoring.tasks import assessment_run
@@ -132,7 +133,7 @@ def test_a_worker_killed_mid_job_leaves_nothing_stuck_after_the_sweeper(
     customer = CustomerFactory()
     _features(customer)
     doomed = no_worker()
-    with mock.patch.object(jobs, "_enqueue_run"):  # sent by hand below, once the trap is set
+    with mock.patch.object(jobs, "enqueue_run"):  # sent by hand below, once the trap is set
         assessment = jobs.assessment_request(
             actor=officer, customer_id=customer.pk, trigger="officer"
         )
@@ -159,10 +160,10 @@ def test_a_worker_killed_mid_job_leaves_nothing_stuck_after_the_sweeper(
     # The dead worker's database session lets go of the row once PostgreSQL notices the
     # closed socket; until then the sweeper skips the locked row (SKIP LOCKED) and the next
     # run takes it. Run it until it does, as beat would every minute.
-    late = timezone.now() + jobs.RUNNING_LOST_AFTER + timedelta(seconds=1)
+    late = timezone.now() + sweep.RUNNING_LOST_AFTER + timedelta(seconds=1)
     requeued: list[int] = []
     wait_until(
-        lambda: bool(requeued.extend(jobs.assessments_sweep(now=late).requeued) or requeued),
+        lambda: bool(requeued.extend(sweep.assessments_sweep(now=late).requeued) or requeued),
         what="the sweeper to requeue the assessment",
     )
     assert requeued == [assessment.pk]
@@ -221,22 +222,22 @@ def test_a_bulk_job_over_5000_customers_finishes_with_correct_counts_and_visible
     assert Assessment.history.filter(bulk_job_id=job_id).count() == 5000
     chunks = AuditEntry.objects.filter(action="bulk_job.chunk_recorded", target_id=str(job_id))
     assert sum(e.data["assessments"] for e in chunks) == 5000
-    assert chunks.count() == 5000 // jobs.BULK_CHUNK_SIZE
+    assert chunks.count() == 5000 // bulk.BULK_CHUNK_SIZE
 
 
 def test_cancel_after_the_first_chunk_stops_the_workers_and_resume_finishes_the_rest(
     no_worker: Callable[..., WorkerProcess], supervisor: User
 ) -> None:
     customer_ids = seed_customers(5000)
-    job = jobs.bulk_job_start(actor=supervisor, filters={})
+    job = bulk.bulk_job_start(actor=supervisor, filters={})
     # Plan here rather than in a worker, so that the first chunk can be run before any
     # worker exists: its ten chunk messages wait in Redis meanwhile.
-    assert jobs.bulk_job_plan(job_id=job.pk) == 10
-    first = jobs.bulk_job_run_chunk(
-        job_id=job.pk, customer_ids=customer_ids[: jobs.BULK_CHUNK_SIZE]
+    assert bulk.bulk_job_plan(job_id=job.pk) == 10
+    first = bulk.bulk_job_run_chunk(
+        job_id=job.pk, customer_ids=customer_ids[: bulk.BULK_CHUNK_SIZE]
     )
-    assert first.written == jobs.BULK_CHUNK_SIZE
-    jobs.bulk_job_cancel(actor=supervisor, job_id=job.pk)
+    assert first.written == bulk.BULK_CHUNK_SIZE
+    bulk.bulk_job_cancel(actor=supervisor, job_id=job.pk)
 
     worker = no_worker()  # now the workers get every message, the first chunk's again too
     wait_until(lambda: _idle(worker), what="the queue to drain")
@@ -245,7 +246,7 @@ def test_cancel_after_the_first_chunk_stops_the_workers_and_resume_finishes_the_
     assert (job.status, job.total, job.done, job.failed) == ("cancelled", 5000, 500, 0)
     assert Assessment.objects.filter(bulk_job=job).count() == 500
 
-    jobs.bulk_job_resume(actor=supervisor, job_id=job.pk)
+    bulk.bulk_job_resume(actor=supervisor, job_id=job.pk)
     wait_until(
         lambda: BulkJob.objects.get(pk=job.pk).status == BulkJobStatus.FINISHED,
         timeout=120,

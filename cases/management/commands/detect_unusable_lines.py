@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from cases import services
+from cases.services.detection import cases_detect_unusable
 from cases.tasks import DETECTION_ACTOR
 
 
@@ -14,7 +14,7 @@ class Command(BaseCommand):
     help = __doc__
 
     def handle(self, *args: Any, **options: Any) -> None:
-        report = services.cases_detect_unusable(actor=DETECTION_ACTOR)
+        report = cases_detect_unusable(actor=DETECTION_ACTOR)
         self.stdout.write(
             f"Scanned {report.scanned} shown-but-unusable lines: opened {report.opened} cases, "
             f"attached {report.attached} lines to cases opened in this run."

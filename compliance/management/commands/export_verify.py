@@ -7,7 +7,7 @@ from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from compliance.exports.services import manifest_verify, read_manifest
+from compliance.exports.verify import manifest_verify, read_manifest
 
 
 class Command(BaseCommand):

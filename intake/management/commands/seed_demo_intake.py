@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from intake.feedback import services as intake
+from intake.feedback.submission import feedback_submit
 from intake.models import Feedback, FeedbackKind
 from scoring.models import CreditLine
 
@@ -40,7 +40,7 @@ class Command(BaseCommand):
             customer = line.customer
             if not customer.phone or not customer.name:
                 continue
-            intake.feedback_submit(
+            feedback_submit(
                 kind=FeedbackKind.LIMIT_UNUSABLE,
                 name=customer.name,
                 phone=customer.phone,
@@ -53,7 +53,7 @@ class Command(BaseCommand):
             )
             submitted += 1
         for name, phone, description in UNMATCHED:
-            intake.feedback_submit(
+            feedback_submit(
                 kind=FeedbackKind.OTHER,
                 name=name,
                 phone=phone,

@@ -15,7 +15,7 @@ from portal.permissions import SystemActor
 from scoring.models import Scorecard, ScorecardSource
 from scoring.scorecards.default import DEFAULT_BLOCK_RULES
 from scoring.scorecards.fitting import DEFAULT_BINS, FittingError, fit, read_labelled_csv
-from scoring.services import scorecard_create_draft
+from scoring.scorecards.services import scorecard_create_draft
 
 
 class Command(BaseCommand):

@@ -20,14 +20,10 @@ from django.db import connection
 from accounts.demo import ensure_demo_staff
 from accounts.models import User
 from portal.permissions import SystemActor
-from scoring.assessments.services import assessments_score_scheduled
-from scoring.demo import (
-    DEFAULT_CUSTOMERS,
-    DEFAULT_SEED,
-    demo_customers_exist,
-    demo_seed,
-    external_id_prefix,
-)
+from scoring.assessments.batch import assessments_score_scheduled
+from scoring.demo.generation import external_id_prefix
+from scoring.demo.reference import DEFAULT_CUSTOMERS, DEFAULT_SEED
+from scoring.demo.seeding import demo_customers_exist, demo_seed
 from scoring.models import Customer, ReasonCode
 from scoring.selectors import credit_lines_shown_but_unusable
 

@@ -1,4 +1,4 @@
-"""Reads of the intake pages: the triage queue of unmatched feedback."""
+"""Reads of the triage page: the queue of unmatched feedback and the customer it names."""
 
 from __future__ import annotations
 
