@@ -18,10 +18,13 @@ SQLITE_TEST_ENV := PORTAL_ENV=test DATABASE_URL=sqlite:///$(SQLITE_TEST_DB) REDI
 SQLITE_TESTS := \
 	tests/portal/test_sqlite_run.py \
 	tests/cases/test_claim.py \
-	tests/compliance/test_audit.py \
-	tests/compliance/test_concurrency.py \
-	tests/compliance/test_append_only.py \
-	tests/compliance/test_commands.py \
+	tests/audit/test_audit.py \
+	tests/audit/test_concurrency.py \
+	tests/audit/test_append_only.py \
+	tests/audit/test_commands.py \
+	tests/audit/test_actions.py \
+	tests/audit/test_layout_migrations.py \
+	tests/intake/test_inbox.py \
 	tests/scoring/test_bulk_jobs.py \
 	tests/scoring/test_seed_demo.py \
 	tests/scoring/test_jobs.py \

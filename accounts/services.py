@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.models import User
+from audit.actions import AuditAction
 from audit.log import audit_record
 from portal.permissions import SystemActor
 
@@ -18,12 +19,16 @@ SIGN_IN = SystemActor("sign-in")
 
 @transaction.atomic
 def session_signed_in(*, actor: User, ip_address: str | None) -> None:
-    audit_record(actor=actor, action="auth.signed_in", target=actor, data={"ip": ip_address})
+    audit_record(
+        actor=actor, action=AuditAction.AUTH_SIGNED_IN, target=actor, data={"ip": ip_address}
+    )
 
 
 @transaction.atomic
 def session_signed_out(*, actor: User, ip_address: str | None) -> None:
-    audit_record(actor=actor, action="auth.signed_out", target=actor, data={"ip": ip_address})
+    audit_record(
+        actor=actor, action=AuditAction.AUTH_SIGNED_OUT, target=actor, data={"ip": ip_address}
+    )
 
 
 @transaction.atomic
@@ -31,7 +36,7 @@ def sign_in_failed(*, username: str, ip_address: str | None) -> None:
     account = User.objects.filter(username=username).first()
     audit_record(
         actor=SIGN_IN,
-        action="auth.sign_in_failed",
+        action=AuditAction.AUTH_SIGN_IN_FAILED,
         target=account,
         data={"ip": ip_address, "known_account": account is not None},
     )
@@ -42,7 +47,7 @@ def sign_in_locked_out(*, username: str | None, ip_address: str | None) -> None:
     account = User.objects.filter(username=username).first() if username else None
     audit_record(
         actor=SIGN_IN,
-        action="auth.locked_out",
+        action=AuditAction.AUTH_LOCKED_OUT,
         target=account,
         data={"ip": ip_address, "known_account": account is not None},
     )

@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+__all__ = ["AuditAction", "action_families", "action_label", "ensure_action"]
+
 
 class AuditAction(models.TextChoices):
     # sign-in and refused access
@@ -112,9 +114,28 @@ class AuditAction(models.TextChoices):
     RETENTION_POLICY_CHANGED = "retention_policy.changed", _("Retention policy changed")
 
 
+def ensure_action(code: str) -> str:
+    """``code`` as written (an ``AuditAction`` value); ``ValueError`` for any other: a code
+    the list misses is a programming error, found by the first test that writes it."""
+    if code not in _CODES:
+        raise ValueError(
+            f"Audit action {code!r} is not an AuditAction; add it to audit/actions.py first."
+        )
+    return str(code)
+
+
+def action_families() -> list[str]:
+    """The first parts of the codes (``case``, ``credit_line``), in the list's order: an
+    action filter may name a whole family as ``case.``."""
+    return list(dict.fromkeys(code.split(".", 1)[0] for code in AuditAction.values))
+
+
 def action_label(code: str) -> str:
     """The name people read for an action code; the code itself for one no longer listed."""
     try:
         return str(AuditAction(code).label)
     except ValueError:
         return code
+
+
+_CODES = frozenset(AuditAction.values)

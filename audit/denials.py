@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from audit.actions import AuditAction
 from audit.log import audit_record
 from portal.permissions import is_person
 
@@ -18,7 +19,7 @@ def access_denied_record(user: Any, method: str, path: str) -> None:
         return
     audit_record(
         actor=user,
-        action="access.denied",
+        action=AuditAction.ACCESS_DENIED,
         target=None,
         data={"method": method.upper(), "path": path[:300], "status": 403},
     )

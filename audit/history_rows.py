@@ -1,5 +1,6 @@
 """Who acted and why, as a django-simple-history row records it: shared by every app's
-services that save a model with history."""
+services that save a model with history. ``audit.changes.record_change`` is the one call
+for a save that is audited too."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from django.db import models
 
+from audit.actions import ensure_action
 from portal.permissions import Actor, ChannelActor, SystemActor, is_person
 
 __all__ = ["CHANGE_REASON_MAX_LENGTH", "change_reason", "history_user", "save_with_history"]
@@ -20,19 +22,36 @@ def history_user(actor: Actor | None) -> Any:
     return actor if is_person(actor) else None
 
 
-def change_reason(action: str, actor: Actor | None, detail: str = "") -> str:
+def change_reason(action: str, actor: Actor | None, detail: str = "", *, ref: str = "") -> str:
     """A history row's change reason: ``block.lifted by system:rules: <detail>``.
 
-    The system is named in the text; a person is the row's ``history_user`` instead.
+    ``action`` is an ``AuditAction`` (``ValueError`` for any other code). The system is
+    named in the text; a person is the row's ``history_user`` instead. ``ref`` names the
+    record the change came from, right after the code (``decision.applied #7``).
     """
-    text = f"{action} by {actor.label}" if isinstance(actor, SystemActor | ChannelActor) else action
+    text = ensure_action(action)
+    if ref:
+        text += f" {ref}"
+    if isinstance(actor, SystemActor | ChannelActor):
+        text += f" by {actor.label}"
     if detail:
         text += f": {detail}"
     return text[:CHANGE_REASON_MAX_LENGTH]
 
 
-def save_with_history(obj: models.Model, *, actor: Actor, reason: str, fields: list[str]) -> None:
-    """Save ``fields`` of ``obj`` so its history row names the actor and the reason."""
+def save_with_history(
+    obj: models.Model,
+    *,
+    actor: Actor | None,
+    reason: str,
+    fields: list[str] | None = None,
+    force_insert: bool = False,
+) -> None:
+    """Save ``obj`` (only ``fields`` when given) so its history row names the actor and the
+    reason (``change_reason``'s text)."""
     obj._history_user = history_user(actor)  # type: ignore[attr-defined]
-    obj._change_reason = reason  # type: ignore[attr-defined]
-    obj.save(update_fields=fields)
+    obj._change_reason = reason[:CHANGE_REASON_MAX_LENGTH]  # type: ignore[attr-defined]
+    if force_insert:
+        obj.save(force_insert=True)
+    else:
+        obj.save(update_fields=fields)

@@ -21,6 +21,7 @@ from typing import Any
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
+from audit.actions import ensure_action
 from audit.append_pg import append_postgresql, may_commit_here
 from audit.encoding import entry_hash, normalise_data
 from audit.models import GENESIS_HASH, AuditEntry
@@ -76,7 +77,8 @@ def audit_record(
 ) -> AuditEntry:
     """Append an entry to the chain in the caller's transaction (or its own, outside one).
 
-    ``action`` is dotted lower case (``credit_line.block_lifted``); ``target`` a saved model
+    ``action`` is an ``AuditAction`` (``case.claimed``; ``ValueError`` for a code the list
+    does not have, a programming error); ``target`` a saved model
     instance, a ``(target_type, target_id)`` pair, or ``None``. Raises ``ValueError`` for
     data that looks like raw personal data or holds floats.
 
@@ -89,8 +91,9 @@ def audit_record(
     """
     if not _ACTION.match(action) or len(action) > 100:
         raise ValueError(
-            f"Audit action {action!r} must be dotted lower case, e.g. 'credit_line.block_lifted'."
+            f"Audit action {action!r} must be dotted lower case, e.g. 'credit_line.opened'."
         )
+    action = ensure_action(action)
     payload = normalise_data(data)
     actor_id, actor_label = _actor_fields(actor)
     target_type, target_id = _target_fields(target)

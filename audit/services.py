@@ -5,17 +5,14 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from audit.actions import AuditAction
 from audit.log import audit_record
 from audit.models import ChainVerification
+from audit.permissions import can_verify_audit_chain
 from audit.verify import timed_verify_chain
-from portal.permissions import Actor, actor_label, has_perm, is_person
+from portal.permissions import Actor, actor_label, is_person
 
-__all__ = ["audit_chain_verify", "can_verify_audit_chain", "last_good_chain_verification"]
-
-
-def can_verify_audit_chain(actor: Actor | None) -> bool:
-    """Auditors may walk the chain on demand; the nightly job may too."""
-    return has_perm(actor, "audit.verify_audit_chain", system=True)
+__all__ = ["audit_chain_verify", "last_good_chain_verification"]
 
 
 def last_good_chain_verification() -> ChainVerification | None:
@@ -52,7 +49,7 @@ def audit_chain_verify(*, actor: Actor, batch_size: int = 5000) -> ChainVerifica
         )
         audit_record(
             actor=actor,
-            action="audit.chain_verified",
+            action=AuditAction.AUDIT_CHAIN_VERIFIED,
             target=verification,
             data={
                 "ok": report.ok,

@@ -70,7 +70,7 @@ def bench_single(count: int) -> None:
     for n in range(count):
         audit_record(
             actor=actor,
-            action="bench.single",
+            action="case.note_added",  # any listed code: audit_record refuses others
             target=("bench.thing", str(n)),
             data={"n": n, "phone_masked": "138****5678"},
         )
@@ -94,11 +94,11 @@ def bench_concurrent(writers: int, each: int) -> None:
             for n in range(each):
                 audit_record(
                     actor=actor,
-                    action="bench.concurrent",
+                    action="case.note_added",
                     target=("bench.thing", str(n)),
                     data={"n": n, "writer": number},
                 )
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001  (a thread's error, re-raised in the main thread)
             errors.append(exc)
         finally:
             connection.close()

@@ -41,19 +41,18 @@ class Run:
 
 
 def _start_workers(count: int, concurrency: int) -> list[subprocess.Popen[bytes]]:
-    workers = []
-    for n in range(count):
-        workers.append(
-            subprocess.Popen(
-                worker_argv(
-                    "--queues=celery,bulk",
-                    f"--hostname=bench{n}-{os.getpid()}@localhost",
-                    concurrency=concurrency,
-                ),
-                cwd=BASE_DIR,
-                env=dict(os.environ),
-            )
+    workers = [
+        subprocess.Popen(
+            worker_argv(
+                "--queues=celery,bulk",
+                f"--hostname=bench{n}-{os.getpid()}@localhost",
+                concurrency=concurrency,
+            ),
+            cwd=BASE_DIR,
+            env=dict(os.environ),
         )
+        for n in range(count)
+    ]
     from portal.celery import app
 
     deadline = time.monotonic() + 60

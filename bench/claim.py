@@ -160,7 +160,7 @@ def _claim_loop(officer: Any, deadline: float) -> tuple[list[int], list[float], 
             if case is None:
                 break
             ids.append(case.pk)
-    except Exception as exc:  # reported by the caller, never swallowed
+    except Exception as exc:  # noqa: BLE001  (reported by the caller, never swallowed)
         error = repr(exc)
     finally:
         connection.close()

@@ -51,6 +51,12 @@ def ensure_can_reassign(user: Any) -> None:
         raise PermissionDenied(_("Only a supervisor may reassign cases."))
 
 
+def can_view_decision_rates(user: Any) -> bool:
+    """Override and approval rates by officer and reason: who reads the audit log
+    (auditors and supervisors)."""
+    return has_perm(user, "audit.view_auditentry")
+
+
 # --- decisions --------------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from audit.actions import AuditAction
 from audit.history_rows import change_reason, history_user
 from cases.models import (
     OPEN_STATUSES,
@@ -164,7 +165,7 @@ class CasesPersonalData(PersonalDataSource):
                 list(Note.objects.filter(pk__in=ids)),
                 update=True,
                 default_user=history_user(actor),
-                default_change_reason=change_reason("note.retention_removed", actor),
+                default_change_reason=change_reason(AuditAction.NOTE_RETENTION_REMOVED, actor),
                 default_date=timezone.now(),
             )
             return len(ids)

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,8 +27,17 @@ from accounts.roles import Role
 from cases import selectors, services
 from cases.forms import NoteForm, PhoneSearchForm, QueueFilterForm, RatesFilterForm, ReassignForm
 from cases.models import CaseCategory
-from cases.permissions import can_add_notes, can_reassign, can_work_cases
+from cases.permissions import (
+    can_add_notes,
+    can_approve_decisions,
+    can_propose_decisions,
+    can_reassign,
+    can_view_cases,
+    can_view_decision_rates,
+    can_work_cases,
+)
 from portal.web.forms import add_service_errors
+from portal.web.permissions import rule_required
 from scoring.models import AssessmentStatus, Block, ReasonCode, reason_description
 
 
@@ -78,7 +87,7 @@ def _queue_page(request: HttpRequest, *, mine: bool) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @login_required
-@permission_required("cases.view_case", raise_exception=True)
+@rule_required(can_view_cases)
 def queue(request: HttpRequest) -> HttpResponse:
     """Open cases, most urgent first; filters, keyset pages and claim-next."""
     return _queue_page(request, mine=False)
@@ -87,7 +96,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @login_required
-@permission_required("cases.view_case", raise_exception=True)
+@rule_required(can_view_cases)
 def my_cases(request: HttpRequest) -> HttpResponse:
     """The signed-in officer's open cases."""
     return _queue_page(request, mine=True)
@@ -95,7 +104,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-@permission_required("cases.change_case", raise_exception=True)
+@rule_required(can_work_cases)
 def claim_next(request: HttpRequest) -> HttpResponse:
     try:
         case = services.case_claim_next(actor=request.user)  # type: ignore[arg-type]
@@ -111,7 +120,7 @@ def claim_next(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-@permission_required("cases.change_case", raise_exception=True)
+@rule_required(can_work_cases)
 def reassign(request: HttpRequest) -> HttpResponse:
     if not can_reassign(request.user):
         raise PermissionDenied
@@ -135,13 +144,12 @@ def reassign(request: HttpRequest) -> HttpResponse:
 def _decision_context(request: HttpRequest, case: Any, blocks: list[Block]) -> dict[str, Any]:
     """The decision form when the user may decide on this case now (officers on their own
     cases, supervisors on any open one)."""
-    from cases.decisions import services as decisions
     from cases.decisions.views import decision_form_for
 
     user = request.user
-    may_decide = case.is_open and decisions.can_propose_decisions(user)
+    may_decide = case.is_open and can_propose_decisions(user)
     if may_decide and case.assignee_id != user.pk:
-        may_decide = decisions.can_approve_decisions(user)
+        may_decide = can_approve_decisions(user)
     if not may_decide:
         return {"can_decide": False}
     return {"can_decide": True, "decision_form": decision_form_for(case, blocks=blocks)}
@@ -187,7 +195,7 @@ def _detail_page(
 
 @require_POST
 @login_required
-@permission_required("cases.add_note", raise_exception=True)
+@rule_required(can_add_notes)
 def note_add(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_user(request.user, pk)
     form = NoteForm(request.POST)
@@ -213,7 +221,7 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-@permission_required("cases.change_case", raise_exception=True)
+@rule_required(can_work_cases)
 def reassess(request: HttpRequest, pk: int) -> HttpResponse:
     """Re-run the assessment from the case page and come back to it (the page then polls
     the new assessment's status until its result and diff appear)."""
@@ -239,9 +247,8 @@ def reassess(request: HttpRequest, pk: int) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The supervisor's view of the work: depth, SLA, throughput, decision habits."""
     from cases import charts
-    from cases.decisions import services as decisions
 
-    if not decisions.can_approve_decisions(request.user):
+    if not can_approve_decisions(request.user):
         raise PermissionDenied
     summary = selectors.supervision_summary()
     return render(
@@ -325,7 +332,7 @@ def notifications_read_all(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET"])
 @login_required
-@permission_required("audit.view_auditentry", raise_exception=True)
+@rule_required(can_view_decision_rates)
 def rates(request: HttpRequest) -> HttpResponse:
     """Override and approval rates by officer and reason code, week by week (auditors and
     supervisors)."""

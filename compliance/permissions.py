@@ -4,16 +4,19 @@
 Every rule asks ``portal.permissions.has_perm``. ``system=True`` marks the rules a job or a
 command meets without a person: running retention and the erasures it makes
 (``retention_run``, the nightly task). A channel meets none of them. Verifying the audit
-chain is the audit layer's rule (``audit.services.can_verify_audit_chain``, people and the
+chain is the audit layer's rule (``audit.permissions.can_verify_audit_chain``, people and the
 nightly check); it is named here too, for the auditor's pages.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from audit.services import can_verify_audit_chain  # noqa: F401 (the audit layer's rule)
+from audit.permissions import can_verify_audit_chain  # noqa: F401 (the audit layer's rule)
 from portal.permissions import has_perm
+
+if TYPE_CHECKING:
+    from compliance.exports.kinds import ExportKind
 
 # --- audit log and the auditor's workspace ----------------------------------------------------
 
@@ -30,6 +33,25 @@ def can_use_auditor_workspace(user: Any) -> bool:
 
 def can_browse_history(user: Any) -> bool:
     return can_use_auditor_workspace(user)
+
+
+def can_view_access_log(user: Any) -> bool:
+    """Who revealed which personal fields of whom: auditors
+    (``scoring.view_personaldataaccess``)."""
+    return has_perm(user, "scoring.view_personaldataaccess")
+
+
+# --- exports ----------------------------------------------------------------------------------
+
+
+def can_view_exports(user: Any) -> bool:
+    """The list of exports and their manifests: auditors (``compliance.view_exportrecord``)."""
+    return has_perm(user, "compliance.view_exportrecord")
+
+
+def can_export(user: Any, kind: ExportKind) -> bool:
+    """Export one view: who may view exports and may read that view (its permission)."""
+    return can_view_exports(user) and has_perm(user, kind.permission)
 
 
 # --- data-subject requests --------------------------------------------------------------------

@@ -26,6 +26,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from intake import channels
 from intake.models import Channel, ChannelKey
+from portal.dates import BoundedDateTimeField
 
 if admin.site.is_registered(APIKey):
     admin.site.unregister(APIKey)
@@ -94,6 +95,14 @@ def _copy_saved(saved: Any, obj: Any) -> None:
 
 
 class ChannelKeyAddForm(forms.ModelForm):
+    # Declared, so the admin's split date-time widget does not replace the bounded field.
+    expiry_date = BoundedDateTimeField(
+        label=gettext_lazy("Expires"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text=gettext_lazy("Empty: the key never expires."),
+    )
+
     class Meta:
         model = ChannelKey
         fields = ("channel", "name", "expiry_date")

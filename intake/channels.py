@@ -29,7 +29,9 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
 from accounts.models import User
-from audit.history_rows import change_reason, history_user
+from audit.actions import AuditAction
+from audit.changes import record_change
+from audit.history_rows import history_user
 from audit.log import audit_record
 from intake.models import Channel, ChannelKey
 from intake.permissions import (
@@ -176,16 +178,13 @@ def channel_create(
     if Channel.objects.filter(code=code).exists():
         raise ValidationError({"code": [_("A channel with this code already exists.")]})
     channel = Channel(code=code, name=name, kind=kind, active=active)
-    channel._history_user = history_user(actor)  # type: ignore[attr-defined]
-    channel._change_reason = change_reason("channel.created", actor)  # type: ignore[attr-defined]
-    channel.save(force_insert=True)
-    audit_record(
+    return record_change(
+        channel,
         actor=actor,
-        action="channel.created",
-        target=channel,
+        action=AuditAction.CHANNEL_CREATED,
+        force_insert=True,
         data={"code": code, "kind": kind, "active": active},
     )
-    return channel
 
 
 @transaction.atomic
@@ -198,16 +197,13 @@ def channel_update(*, actor: Actor, channel_id: int, name: str, kind: str, activ
     _validate_channel(code=channel.code, name=name, kind=kind)
     before = {"kind": channel.kind, "active": channel.active}
     channel.name, channel.kind, channel.active = name, kind, active
-    channel._history_user = history_user(actor)  # type: ignore[attr-defined]
-    channel._change_reason = change_reason("channel.updated", actor)  # type: ignore[attr-defined]
-    channel.save(update_fields=["name", "kind", "active"])
-    audit_record(
+    return record_change(
+        channel,
         actor=actor,
-        action="channel.updated",
-        target=channel,
+        action=AuditAction.CHANNEL_UPDATED,
+        update_fields=["name", "kind", "active"],
         data={"before": before, "kind": kind, "active": active},
     )
-    return channel
 
 
 @transaction.atomic
@@ -241,7 +237,7 @@ def channel_key_create(
     key = cast(ChannelKey, created)
     audit_record(
         actor=actor,
-        action="channel.key_created",
+        action=AuditAction.CHANNEL_KEY_CREATED,
         target=channel,
         data={
             "channel": channel.code,
@@ -266,7 +262,7 @@ def channel_key_revoke(*, actor: Actor, key_id: str) -> ChannelKey:
     key.save(update_fields=["revoked", "revoked_at"])
     audit_record(
         actor=actor,
-        action="channel.key_revoked",
+        action=AuditAction.CHANNEL_KEY_REVOKED,
         target=key.channel,
         data={"channel": key.channel.code, "key_prefix": key.prefix},
     )

@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from accounts.models import User
+from audit.actions import AuditAction
 from audit.history_rows import change_reason, history_user
 from intake.models import Feedback, FeedbackStatus, Signal
 from portal.permissions import SystemActor
@@ -89,7 +90,7 @@ class IntakePersonalData(PersonalDataSource):
             feedback_ids |= set(
                 Feedback.history.filter(phone_hash=values.phone_hash).values_list("id", flat=True)
             )
-        scrubbed = _scrub_feedback(feedback_ids, actor=actor, action="feedback.erased")
+        scrubbed = _scrub_feedback(feedback_ids, actor=actor, action=AuditAction.FEEDBACK_ERASED)
         return scrubbed
 
     def retention_keep_customer_ids(self, *, cutoff: datetime) -> list[QuerySet[Any]]:
@@ -125,6 +126,6 @@ class IntakePersonalData(PersonalDataSource):
             ids = list(due.values_list("pk", flat=True))
             if dry_run or not ids:
                 return len(ids)
-            _scrub_feedback(ids, actor=actor, action="feedback.retention_scrubbed")
+            _scrub_feedback(ids, actor=actor, action=AuditAction.FEEDBACK_RETENTION_SCRUBBED)
             return len(ids)
         return None

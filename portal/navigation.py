@@ -13,6 +13,7 @@ from typing import Any
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 
+from portal.permissions import has_perm, is_person
 from portal.registries import nav_items
 
 logger = logging.getLogger(__name__)
@@ -29,11 +30,11 @@ class NavLink:
 
 def navigation_for(user: Any, current_path: str) -> list[NavLink]:
     """The items ``user`` may open, in menu order; superusers see every item."""
-    if not getattr(user, "is_authenticated", False):
+    if not is_person(user):
         return []
     links = []
     for item in nav_items():
-        if item.permission and not user.has_perm(item.permission):
+        if item.permission and not has_perm(user, item.permission):
             continue
         try:
             url = reverse(item.url_name)

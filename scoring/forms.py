@@ -7,6 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.api.pagination import InvalidCursor, Position
+from portal.dates import BoundedDateField
 from scoring.models import (
     BlockSource,
     CreditLineState,
@@ -15,7 +17,7 @@ from scoring.models import (
     Scorecard,
     ScorecardStatus,
 )
-from scoring.selectors import classify_search_term
+from scoring.selectors import UNUSABLE_LINES, classify_search_term
 
 _OPEN_STATES = [(s.value, s.label) for s in CreditLineState if s != CreditLineState.CLOSED]
 
@@ -33,9 +35,17 @@ class UnusableLinesFilterForm(forms.Form):
         label=_("State"), choices=[("", _("Any state")), *_OPEN_STATES], required=False
     )
     city = forms.CharField(label=_("City"), max_length=64, required=False)
-    after = forms.IntegerField(
-        min_value=1, max_value=2**63 - 1, required=False, widget=forms.HiddenInput
-    )
+    # Where the page starts, from a "next" or "previous" link (``UNUSABLE_LINES``' cursor).
+    cursor = forms.CharField(required=False, max_length=512, widget=forms.HiddenInput)
+
+    def clean_cursor(self) -> Position | None:
+        token = self.cleaned_data.get("cursor") or ""
+        if not token:
+            return None
+        try:
+            return UNUSABLE_LINES.decode(token)
+        except InvalidCursor as exc:
+            raise forms.ValidationError(exc.message, code="invalid_cursor") from None
 
     def filters(self) -> dict[str, Any]:
         """The cleaned filters as keyword arguments for ``unusable_lines_page``."""
@@ -45,7 +55,7 @@ class UnusableLinesFilterForm(forms.Form):
             "product": data.get("product") or "",
             "state": data.get("state") or "",
             "city": (data.get("city") or "").strip(),
-            "after": data.get("after"),
+            "cursor": data.get("cursor"),
         }
 
 
@@ -95,7 +105,7 @@ class BulkJobForm(forms.Form):
     scorecard_version = forms.IntegerField(
         label=_("Latest assessment used scorecard version"), min_value=1, required=False
     )
-    assessed_before = forms.DateField(
+    assessed_before = BoundedDateField(
         label=_("Not assessed since"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),

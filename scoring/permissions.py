@@ -52,6 +52,11 @@ def ensure_can_create_customers(actor: Any) -> None:
         raise PermissionDenied(_("Customers are created by upstream systems only."))
 
 
+def can_view_credit_lines(actor: Any) -> bool:
+    """Read credit lines and their blocks (the unusable-lines page)."""
+    return has_perm(actor, "scoring.view_creditline")
+
+
 def can_set_usable_limits(actor: Any) -> bool:
     """Override a line's usable limit (applied by an officer's decision)."""
     return has_perm(actor, "scoring.change_creditline")
@@ -62,7 +67,25 @@ def ensure_can_set_usable_limits(actor: Any) -> None:
         raise PermissionDenied(_("You may not change usable limits."))
 
 
+# --- personal data ---------------------------------------------------------------------------
+
+
+def can_reveal_personal_data(actor: Any) -> bool:
+    """See a customer's personal fields in plain text (always logged): officers,
+    supervisors and privacy officers; never auditors (they read the log), never a job."""
+    return has_perm(actor, "scoring.reveal_personal_data")
+
+
+def ensure_can_reveal_personal_data(actor: Any) -> None:
+    if not can_reveal_personal_data(actor):
+        raise PermissionDenied(_("You may not reveal customers' personal data."))
+
+
 # --- scorecards -------------------------------------------------------------------------------
+
+
+def can_view_scorecards(actor: Any) -> bool:
+    return has_perm(actor, "scoring.view_scorecard")
 
 
 def can_author_scorecards(actor: Any) -> bool:

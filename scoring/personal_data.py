@@ -18,8 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from audit.history_rows import change_reason, history_user
-from audit.log import audit_record
+from audit.actions import AuditAction
+from audit.changes import record_change
+from audit.history_rows import change_reason, save_with_history
 from portal.permissions import SystemActor
 from portal.pii.sources import PersonalDataSource, PersonalValues, redact_text
 from scoring.models import (
@@ -166,9 +167,13 @@ class ScoringPersonalData(PersonalDataSource):
         customer.name = pseudonym
         customer.phone = None
         customer.national_id = None
-        customer._history_user = history_user(actor)  # type: ignore[attr-defined]
-        customer._change_reason = change_reason("customer.erased", actor)  # type: ignore[attr-defined]
-        customer.save(update_fields=["name", "phone", "national_id", "updated_at"])
+        # History only: the erasure's audit entry is written once, by the erasure service.
+        save_with_history(
+            customer,
+            actor=actor,
+            reason=change_reason(AuditAction.CUSTOMER_ERASED, actor),
+            fields=["name", "phone", "national_id", "updated_at"],
+        )
         # Every earlier version too: the history model has no save() that recomputes hashes,
         # so the scrubbed values and their hashes are written by one UPDATE.
         scrubbed = personal_hashes(name=pseudonym, phone=None, national_id=None)
@@ -230,13 +235,12 @@ class ScoringPersonalData(PersonalDataSource):
             )
         for field in changed:
             setattr(customer, field, cleaned[field])
-        customer._history_user = history_user(actor)  # type: ignore[attr-defined]
-        customer._change_reason = change_reason("customer.corrected", actor, reason)  # type: ignore[attr-defined]
-        customer.save(update_fields=[*changed, "updated_at"])
-        audit_record(
+        record_change(
+            customer,
             actor=actor,
-            action="customer.corrected",
-            target=customer,
+            action=AuditAction.CUSTOMER_CORRECTED,
+            detail=reason,
+            update_fields=[*changed, "updated_at"],
             data={"fields": sorted(changed), "detail": reason},
         )
         return sorted(changed)
@@ -246,13 +250,12 @@ class ScoringPersonalData(PersonalDataSource):
         if customer.consent_withdrawn_at is not None:
             return False
         customer.consent_withdrawn_at = timezone.now()
-        customer._history_user = history_user(actor)  # type: ignore[attr-defined]
-        customer._change_reason = change_reason("customer.consent_withdrawn", actor, reason)  # type: ignore[attr-defined]
-        customer.save(update_fields=["consent_withdrawn_at", "updated_at"])
-        audit_record(
+        record_change(
+            customer,
             actor=actor,
-            action="customer.consent_withdrawn",
-            target=customer,
+            action=AuditAction.CUSTOMER_CONSENT_WITHDRAWN,
+            detail=reason,
+            update_fields=["consent_withdrawn_at", "updated_at"],
             data={"detail": reason},
         )
         return True

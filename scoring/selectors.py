@@ -12,6 +12,7 @@ from typing import Any, Literal
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from portal.api.pagination import COUNT_CAP, CappedCount, Keyset, Position
 from portal.pii.crypto import keyed_hash
 from scoring.models import (
     Assessment,
@@ -25,8 +26,9 @@ from scoring.models import (
     Scorecard,
 )
 
-# "About N": never count a large table exactly on a page load; count up to the cap.
-COUNT_CAP = 1000
+# Never count a large table exactly on a page load: the list counts up to the kernel's cap.
+UNUSABLE_LINES_PAGE_SIZE = 50
+UNUSABLE_LINES = Keyset("-id", model=CreditLine, page_size=UNUSABLE_LINES_PAGE_SIZE)
 
 
 def credit_lines_shown_but_unusable() -> QuerySet[CreditLine]:
@@ -54,25 +56,11 @@ def credit_line_active_reason_codes(*, credit_line_id: int) -> list[str]:
 
 
 @dataclass(frozen=True)
-class CappedCount:
-    """A row count that stops at ``cap``: show "about N", or "cap+" when ``capped``."""
-
-    value: int
-    capped: bool
-
-
-def count_capped(queryset: QuerySet[CreditLine], *, cap: int | None = None) -> CappedCount:
-    """``SELECT count(*) FROM (… LIMIT cap + 1)``: bounded work whatever the table size."""
-    cap = COUNT_CAP if cap is None else cap
-    n = queryset.order_by().values("pk")[: cap + 1].count()
-    return CappedCount(value=min(n, cap), capped=n > cap)
-
-
-@dataclass(frozen=True)
 class UnusableLinesPage:
     lines: Sequence[CreditLine]
-    next_cursor: int | None
     total: CappedCount
+    next_cursor: str | None = None
+    previous_cursor: str | None = None
 
 
 def unusable_lines_filtered(
@@ -103,24 +91,22 @@ def unusable_lines_page(
     product: str = "",
     city: str = "",
     state: str = "",
-    after: int | None = None,
-    page_size: int = 50,
+    cursor: Position | None = None,
+    page_size: int | None = None,
 ) -> UnusableLinesPage:
-    """One keyset page (newest line first, ``id < after``) and an "about N" count.
+    """One keyset page, newest line first (``UNUSABLE_LINES``, the shared pager): the first,
+    or the one just past or before ``cursor`` (a page link's, read by
+    ``UNUSABLE_LINES.decode``); with the count of matching lines capped at ``COUNT_CAP``.
 
-    Queries: one for the capped count, one for the lines with their customers, one for
-    all their active blocks, whatever the page size. The customer's ID number is never
-    loaded (and so never decrypted): the page does not show it.
+    Queries: one for the lines with their customers and the capped count (a subquery of
+    the same statement), one for all their active blocks, whatever the page size. The
+    customer's ID number is never loaded (and so never decrypted): the page does not show it.
     """
     filtered = unusable_lines_filtered(
         reason_code=reason_code, product=product, city=city, state=state
     )
-    total = count_capped(filtered)
-    lines = filtered
-    if after is not None:
-        lines = lines.filter(pk__lt=after)
-    rows = list(
-        lines.select_related("customer")
+    lines = (
+        filtered.select_related("customer")
         .only(
             "id",
             "product",
@@ -143,13 +129,14 @@ def unusable_lines_page(
                 to_attr="active_blocks",
             )
         )
-        .order_by("-pk")[: page_size + 1]
     )
-    next_cursor = None
-    if len(rows) > page_size:
-        rows = rows[:page_size]
-        next_cursor = rows[-1].pk
-    return UnusableLinesPage(lines=rows, next_cursor=next_cursor, total=total)
+    page = UNUSABLE_LINES.page(lines, cursor=cursor, page_size=page_size, count_cap=COUNT_CAP)
+    return UnusableLinesPage(
+        lines=page.rows,
+        total=page.total or CappedCount(0),
+        next_cursor=page.next_cursor,
+        previous_cursor=page.previous_cursor,
+    )
 
 
 def customers_with_lines(customer_ids: list[int]) -> list[Customer]:

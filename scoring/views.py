@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.web.forms import add_service_errors
+from portal.web.permissions import rule_required
 from scoring import permissions, selectors
 from scoring.assessments import bulk
 from scoring.assessments import services as jobs
@@ -40,7 +41,7 @@ from scoring.scorecards import services as scorecard_services
 
 @require_GET
 @login_required
-@permission_required("scoring.view_creditline", raise_exception=True)
+@rule_required(permissions.can_view_credit_lines)
 def unusable_lines(request: HttpRequest) -> HttpResponse:
     """Credit lines shown but unusable, filtered, newest first, keyset-paginated."""
     form = UnusableLinesFilterForm(request.GET)
@@ -63,7 +64,7 @@ def unusable_lines(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @login_required
-@permission_required("scoring.view_customer", raise_exception=True)
+@rule_required(permissions.can_search_customers)
 def customer_search(request: HttpRequest) -> HttpResponse:
     result = None
     form = CustomerSearchForm(request.POST if request.method == "POST" else None)
@@ -91,7 +92,7 @@ def _poll_response(response: HttpResponse, *, keep_polling: bool) -> HttpRespons
 
 @require_POST
 @login_required
-@permission_required("scoring.add_assessment", raise_exception=True)
+@rule_required(permissions.can_request_assessments)
 def assessment_rerun(request: HttpRequest, pk: int) -> HttpResponse:
     """Queue a new assessment of the same customer (trigger: officer) and show it."""
     previous = get_object_or_404(
@@ -114,7 +115,7 @@ def assessment_rerun(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-@permission_required("scoring.view_assessment", raise_exception=True)
+@rule_required(permissions.can_view_assessments)
 def assessment_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The assessment's result partial, for pages that poll while it is queued or running."""
     try:
@@ -137,7 +138,7 @@ def assessment_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@permission_required("scoring.view_bulkjob", raise_exception=True)
+@rule_required(permissions.can_view_bulk_jobs)
 def bulk_jobs(request: HttpRequest) -> HttpResponse:
     """Recent bulk re-assessments and, for supervisors, the form that starts one."""
     can_start = permissions.can_start_bulk_jobs(request.user)
@@ -169,7 +170,7 @@ def bulk_jobs(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-@permission_required("scoring.view_bulkjob", raise_exception=True)
+@rule_required(permissions.can_view_bulk_jobs)
 def bulk_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         progress = selectors.bulk_job_progress(job_id=pk)
@@ -184,7 +185,7 @@ def bulk_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-@permission_required("scoring.view_bulkjob", raise_exception=True)
+@rule_required(permissions.can_view_bulk_jobs)
 def bulk_job_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress partial that the detail page fetches every two seconds."""
     try:
@@ -197,7 +198,7 @@ def bulk_job_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-@permission_required("scoring.change_bulkjob", raise_exception=True)
+@rule_required(permissions.can_manage_bulk_jobs)
 def bulk_job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     get_object_or_404(BulkJob.objects.only("id"), pk=pk)
     try:
@@ -212,7 +213,7 @@ def bulk_job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-@permission_required("scoring.change_bulkjob", raise_exception=True)
+@rule_required(permissions.can_manage_bulk_jobs)
 def bulk_job_resume(request: HttpRequest, pk: int) -> HttpResponse:
     get_object_or_404(BulkJob.objects.only("id"), pk=pk)
     try:
@@ -230,7 +231,7 @@ def bulk_job_resume(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-@permission_required("scoring.view_assessment", raise_exception=True)
+@rule_required(permissions.can_view_assessments)
 def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Status, waterfall, ranked reasons, diff with the previous one, the feature snapshot
     and the customer-facing explanation in both languages."""
@@ -260,7 +261,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-@permission_required("scoring.view_scorecard", raise_exception=True)
+@rule_required(permissions.can_view_scorecards)
 def scorecards(request: HttpRequest) -> HttpResponse:
     """Every scorecard version; supervisors activate and compare from here."""
     return render(
@@ -268,15 +269,15 @@ def scorecards(request: HttpRequest) -> HttpResponse:
         "scoring/scorecards.html",
         {
             "scorecards": scorecard_selectors.scorecards_for_list(),
-            "can_activate": request.user.has_perm("scoring.activate_scorecard"),
-            "can_compare": request.user.has_perm("scoring.add_scorecard"),
+            "can_activate": permissions.can_activate_scorecards(request.user),
+            "can_compare": permissions.can_shadow_compare_scorecards(request.user),
         },
     )
 
 
 @require_GET
 @login_required
-@permission_required("scoring.view_scorecard", raise_exception=True)
+@rule_required(permissions.can_view_scorecards)
 def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A version's bins and points, limit policy and block rules."""
     try:
@@ -303,7 +304,7 @@ def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-@permission_required("scoring.view_scorecard", raise_exception=True)
+@rule_required(permissions.can_view_scorecards)
 def scorecard_activate(request: HttpRequest, pk: int) -> HttpResponse:
     """Make a version the champion (the service checks ``activate_scorecard``)."""
     try:
@@ -326,7 +327,7 @@ def scorecard_activate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@permission_required("scoring.add_scorecard", raise_exception=True)
+@rule_required(permissions.can_shadow_compare_scorecards)
 def scorecard_compare(request: HttpRequest, pk: int) -> HttpResponse:
     """Shadow-score a sample with this version and the champion; show what would change."""
     challenger = get_object_or_404(Scorecard.objects.only("id", "version", "name"), pk=pk)

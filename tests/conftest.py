@@ -16,6 +16,7 @@ from django.conf import settings as django_settings
 from accounts.models import User
 from accounts.roles import Role
 from portal.celery import app as celery_app
+from tests.audit.tampering import tamper  # noqa: F401  (a fixture for every folder)
 from tests.factories.accounts import PASSWORD, UserFactory
 
 BASE_DIR = Path(__file__).resolve().parent.parent

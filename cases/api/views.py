@@ -50,8 +50,8 @@ TIMELINE_LIMIT = 200
 CanViewCases = allowed_by(permissions.can_view_cases)
 CanWorkCases = allowed_by(permissions.can_work_cases)
 CanAddNotes = allowed_by(permissions.can_add_notes)
-CanProposeDecisions = allowed_by(decisions.can_propose_decisions)
-CanApproveDecisions = allowed_by(decisions.can_approve_decisions)
+CanProposeDecisions = allowed_by(permissions.can_propose_decisions)
+CanApproveDecisions = allowed_by(permissions.can_approve_decisions)
 
 _ERRORS = error_responses(
     400,
@@ -285,7 +285,7 @@ class _DecisionActionAPI(APIView):
                 actor=request.user, decision_id=pk, comment=data.validated_data["comment"]
             )
         except Decision.DoesNotExist:
-            raise NotFound() from None
+            raise NotFound from None
         return _decision_response(decision.pk)
 
 

@@ -22,7 +22,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from audit.history_rows import CHANGE_REASON_MAX_LENGTH
+from audit.actions import AuditAction
+from audit.changes import record_change
+from audit.history_rows import change_reason, save_with_history
 from audit.log import audit_record
 from cases import notifications, policy
 from cases.decisions.policy import approval_limit_threshold, decision_needs_approval
@@ -36,8 +38,6 @@ from cases.models import (
     DecisionState,
 )
 from cases.permissions import (
-    can_approve_decisions,  # noqa: F401 (views and the API still ask through this module)
-    can_propose_decisions,  # noqa: F401
     ensure_can_approve,
     ensure_can_approve_decisions,
     ensure_can_decide_on,
@@ -101,10 +101,9 @@ def _reason_label(decision: Decision) -> str:
     return f"{label} (decision #{decision.pk})"
 
 
-def _save_decision(decision: Decision, *, actor: User, reason: str) -> None:
-    decision._history_user = actor  # type: ignore[attr-defined]
-    decision._change_reason = reason[:CHANGE_REASON_MAX_LENGTH]  # type: ignore[attr-defined]
-    decision.save()
+def _save_decision(decision: Decision, *, actor: User, action: str, detail: str = "") -> None:
+    """The decision's save where its audit entry comes later (after the case's own)."""
+    save_with_history(decision, actor=actor, reason=change_reason(action, actor, detail))
 
 
 def _working_status(case: Case) -> str:
@@ -206,11 +205,17 @@ def _decision_apply(*, actor: User, case: Case, decision: Decision) -> Decision:
 
     decision.state = DecisionState.APPLIED
     decision.applied_at = timezone.now()
-    _save_decision(decision, actor=actor, reason=f"decision.applied: {decision.kind}")
-    case_bump(case=case, actor=actor, reason=f"decision.applied #{decision.pk}", fields=case_fields)
+    _save_decision(decision, actor=actor, action=AuditAction.DECISION_APPLIED, detail=decision.kind)
+    case_bump(
+        case=case,
+        actor=actor,
+        reason=AuditAction.DECISION_APPLIED,
+        ref=f"#{decision.pk}",
+        fields=case_fields,
+    )
     audit_record(
         actor=actor,
-        action="decision.applied",
+        action=AuditAction.DECISION_APPLIED,
         target=decision,
         data={**_audit_data(decision), **extra},
     )
@@ -228,7 +233,7 @@ def _decision_apply(*, actor: User, case: Case, decision: Decision) -> Decision:
 # --- propose --------------------------------------------------------------------------------
 
 
-def _clean_proposal(
+def _clean_proposal(  # noqa: C901  (one flat check per input field; splitting it would scatter the rules)
     *,
     case: Case,
     kind: str,
@@ -350,9 +355,12 @@ def decision_propose(
         state=DecisionState.PROPOSED,
         proposed_by=actor,
     )
-    _save_decision(decision, actor=actor, reason=f"decision.proposed: {kind}")
-    audit_record(
-        actor=actor, action="decision.proposed", target=decision, data=_audit_data(decision)
+    record_change(
+        decision,
+        actor=actor,
+        action=AuditAction.DECISION_PROPOSED,
+        detail=kind,
+        data=_audit_data(decision),
     )
     case_event_record(
         case=case,
@@ -363,7 +371,11 @@ def decision_propose(
     if needs_approval:
         case.status = CaseStatus.PENDING_APPROVAL
         case_bump(
-            case=case, actor=actor, reason=f"decision.proposed #{decision.pk}", fields=["status"]
+            case=case,
+            actor=actor,
+            reason=AuditAction.DECISION_PROPOSED,
+            ref=f"#{decision.pk}",
+            fields=["status"],
         )
         notifications.notify_decision_to_approve(
             case_id=case.pk, decision_id=decision.pk, proposer_id=actor.pk
@@ -402,9 +414,8 @@ def decision_approve(*, actor: User, decision_id: int, comment: str = "") -> Dec
     decision.approver = actor
     decision.decided_at = timezone.now()
     decision.approver_comment = comment
-    _save_decision(decision, actor=actor, reason="decision.approved")
-    audit_record(
-        actor=actor, action="decision.approved", target=decision, data=_audit_data(decision)
+    record_change(
+        decision, actor=actor, action=AuditAction.DECISION_APPROVED, data=_audit_data(decision)
     )
     case_event_record(
         case=case, kind=CaseEventKind.DECISION_APPROVED, actor=actor, data=_event_data(decision)
@@ -434,14 +445,21 @@ def decision_reject(*, actor: User, decision_id: int, comment: str) -> Decision:
     decision.approver = actor
     decision.decided_at = timezone.now()
     decision.approver_comment = comment
-    _save_decision(decision, actor=actor, reason="decision.rejected")
+    _save_decision(decision, actor=actor, action=AuditAction.DECISION_REJECTED)
     if case.status == CaseStatus.PENDING_APPROVAL:
         case.status = _working_status(case)
         case_bump(
-            case=case, actor=actor, reason=f"decision.rejected #{decision.pk}", fields=["status"]
+            case=case,
+            actor=actor,
+            reason=AuditAction.DECISION_REJECTED,
+            ref=f"#{decision.pk}",
+            fields=["status"],
         )
     audit_record(
-        actor=actor, action="decision.rejected", target=decision, data=_audit_data(decision)
+        actor=actor,
+        action=AuditAction.DECISION_REJECTED,
+        target=decision,
+        data=_audit_data(decision),
     )
     case_event_record(
         case=case, kind=CaseEventKind.DECISION_REJECTED, actor=actor, data=_event_data(decision)

@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,9 +25,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cases.decisions import services as decisions
 from cases.decisions.policy import approval_reason_label
 from cases.models import Case, Decision, DecisionKind, DecisionReason, DecisionState
+from cases.permissions import can_approve_decisions, can_propose_decisions
 from cases.selectors.detail import case_active_blocks, case_for_user
 from portal.errors import Conflict
 from portal.web.forms import add_service_errors
+from portal.web.permissions import rule_required
 from scoring.models import Block
 
 APPROVALS_LIMIT = 100
@@ -89,7 +91,7 @@ def _back(request: HttpRequest, case: Case) -> str:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@permission_required("cases.add_decision", raise_exception=True)
+@rule_required(can_propose_decisions)
 def decision_propose_view(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the decision form of a case. POST: decide (applied, or sent for approval)."""
     case = case_for_user(request.user, pk)
@@ -137,7 +139,7 @@ def _propose_page(
 
 @require_GET
 @login_required
-@permission_required("cases.change_decision", raise_exception=True)
+@rule_required(can_approve_decisions)
 def approvals_view(request: HttpRequest) -> HttpResponse:
     """Decisions waiting for a supervisor, oldest first."""
     pending = list(
@@ -178,13 +180,13 @@ def _decide(request: HttpRequest, pk: int, *, approve: bool) -> HttpResponse:
 
 @require_POST
 @login_required
-@permission_required("cases.change_decision", raise_exception=True)
+@rule_required(can_approve_decisions)
 def decision_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _decide(request, pk, approve=True)
 
 
 @require_POST
 @login_required
-@permission_required("cases.change_decision", raise_exception=True)
+@rule_required(can_approve_decisions)
 def decision_reject_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _decide(request, pk, approve=False)

@@ -15,6 +15,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.actions import AuditAction
 from audit.history_rows import change_reason
 from cases.models import Case, CaseEvent, CaseEventKind, CaseStatus
 from cases.services.primitives import WORKED_STATUSES
@@ -92,7 +93,7 @@ def claim(*, actor: User, limit: int) -> tuple[int, Case | None]:
                 "assigned": CaseStatus.ASSIGNED.value,
                 "limit": limit,
                 "now": now,
-                "reason": change_reason("case.claimed", actor),
+                "reason": change_reason(AuditAction.CASE_CLAIMED, actor),
                 "kind": CaseEventKind.ASSIGNED.value,
                 "label": actor_label(actor),
                 "data": json.dumps({"assignee": actor.pk}),

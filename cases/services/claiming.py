@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from audit.actions import AuditAction
 from audit.log import audit_record
 from cases import policy
 from cases.models import Case, CaseEventKind, CaseStatus
@@ -55,7 +56,7 @@ def case_claim_next(*, actor: User) -> Case | None:
     # without waiting for this process to be scheduled again.
     audit_record(
         actor=actor,
-        action="case.claimed",
+        action=AuditAction.CASE_CLAIMED,
         target=case,
         data={"assignee": actor.pk, "priority": case.priority},
         commit=True,
@@ -95,7 +96,10 @@ def _claim_orm(*, actor: User, limit: int) -> tuple[int, Case | None]:
     case.assignee = actor
     case.assigned_at = now
     case_bump(
-        case=case, actor=actor, reason="case.claimed", fields=["status", "assignee", "assigned_at"]
+        case=case,
+        actor=actor,
+        reason=AuditAction.CASE_CLAIMED,
+        fields=["status", "assignee", "assigned_at"],
     )
     case_event_record(
         case=case, kind=CaseEventKind.ASSIGNED, actor=actor, data={"assignee": actor.pk}

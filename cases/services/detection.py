@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from audit.actions import AuditAction
 from audit.log import audit_record
 from cases import policy
 from cases.models import OPEN_STATUSES, Case, CaseSource
@@ -80,7 +81,7 @@ def cases_detect_unusable(
                 attached += 1
     audit_record(
         actor=actor,
-        action="cases.detection_run",
+        action=AuditAction.CASES_DETECTION_RUN,
         target=None,
         data={"scanned": scanned, "opened": opened, "attached": attached},
     )

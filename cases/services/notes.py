@@ -7,6 +7,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from audit.actions import AuditAction
+from audit.history_rows import change_reason, save_with_history
 from audit.log import audit_record
 from cases.models import CaseEventKind, Note
 from cases.permissions import ensure_can_add_notes
@@ -29,10 +31,11 @@ def note_add(*, actor: User, case_id: int, body: str, version: int | None) -> No
     case = case_lock(case_id=case_id)
     case_ensure_version(case=case, version=version)
     note = Note(case=case, author=actor, body=text)
-    note._history_user = actor  # type: ignore[attr-defined]
-    note._change_reason = "note.added"  # type: ignore[attr-defined]
-    note.save()
-    case_bump(case=case, actor=actor, reason="case.note_added", fields=[])
+    # The note's own history row; the audit entry is the case's, written last.
+    save_with_history(note, actor=actor, reason=change_reason(AuditAction.NOTE_ADDED, actor))
+    case_bump(case=case, actor=actor, reason=AuditAction.CASE_NOTE_ADDED, fields=[])
     case_event_record(case=case, kind=CaseEventKind.NOTE, actor=actor, data={"note": note.pk})
-    audit_record(actor=actor, action="case.note_added", target=case, data={"note": note.pk})
+    audit_record(
+        actor=actor, action=AuditAction.CASE_NOTE_ADDED, target=case, data={"note": note.pk}
+    )
     return note

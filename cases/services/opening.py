@@ -9,8 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.actions import AuditAction
 from audit.encoding import normalise_data
-from audit.history_rows import change_reason, history_user
+from audit.history_rows import change_reason, save_with_history
 from audit.log import audit_record
 from cases import policy
 from cases.models import OPEN_STATUSES, Case, CaseCategory, CaseEventKind, CaseSource, Priority
@@ -95,11 +96,14 @@ def case_open_or_attach(
                 sla_due_at=policy.sla_due(category=category, priority=wanted, start=now),
                 opened_at=now,
             )
-            case._history_user = history_user(actor)  # type: ignore[attr-defined]
-            case._change_reason = change_reason("case.opened", actor)  # type: ignore[attr-defined]
             try:
                 with transaction.atomic():
-                    case.save(force_insert=True)
+                    save_with_history(
+                        case,
+                        actor=actor,
+                        reason=change_reason(AuditAction.CASE_OPENED, actor),
+                        force_insert=True,
+                    )
             except IntegrityError:
                 existing = _open_case(customer_id=customer_id, category=category)
                 if existing is None:  # the other case closed meanwhile: a real error
@@ -113,7 +117,7 @@ def case_open_or_attach(
                 )
                 audit_record(
                     actor=actor,
-                    action="case.opened",
+                    action=AuditAction.CASE_OPENED,
                     target=case,
                     data={
                         "customer": customer_id,
@@ -157,7 +161,7 @@ def _case_attach(
         case.reason_code = reason_code
         changed.append("reason_code")
     if changed:
-        case_bump(case=case, actor=actor, reason="case.attached", fields=changed)
+        case_bump(case=case, actor=actor, reason=AuditAction.CASE_ATTACHED, fields=changed)
     case_event_record(
         case=case,
         kind=_ATTACH_EVENT_KIND.get(source, CaseEventKind.ATTACHED),
@@ -166,7 +170,7 @@ def _case_attach(
     )
     audit_record(
         actor=actor,
-        action="case.attached",
+        action=AuditAction.CASE_ATTACHED,
         target=case,
         data={
             "source": source,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from audit.history_rows import change_reason, history_user
+from audit.history_rows import change_reason, history_user, save_with_history
 from audit.log import audit_record
 from cases.models import Case, CaseEvent, CaseStatus
 from portal.errors import Conflict
@@ -39,8 +39,12 @@ def case_event_record(
     )
 
 
-def case_bump(*, case: Case, actor: Actor | None, reason: str, fields: Sequence[str]) -> Case:
-    """Save ``fields`` of ``case`` with ``version`` + 1 in one UPDATE, plus a history row.
+def case_bump(
+    *, case: Case, actor: Actor | None, reason: str, fields: Sequence[str], ref: str = ""
+) -> Case:
+    """Save ``fields`` of ``case`` with ``version`` + 1 in one UPDATE, plus a history row
+    whose reason is ``change_reason(reason, actor, ref=ref)`` (``reason`` an ``AuditAction``;
+    ``ref`` the record the change came from, ``#7`` for a decision).
 
     The caller holds the row lock (``Case.objects.select_for_update()``) and has already set
     the new field values on ``case``. ``last_touched_at`` is set when a person acts (it
@@ -51,9 +55,9 @@ def case_bump(*, case: Case, actor: Actor | None, reason: str, fields: Sequence[
     if isinstance(actor, User):
         case.last_touched_at = timezone.now()
         update.add("last_touched_at")
-    case._history_user = history_user(actor)  # type: ignore[attr-defined]
-    case._change_reason = change_reason(reason, actor)  # type: ignore[attr-defined]
-    case.save(update_fields=sorted(update))
+    save_with_history(
+        case, actor=actor, reason=change_reason(reason, actor, ref=ref), fields=sorted(update)
+    )
     return case
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.models import User
+from audit.actions import AuditAction
 from audit.log import audit_record
 from cases.models import CaseEvent, CaseEventKind
 from cases.permissions import ensure_can_work_cases
@@ -34,7 +35,7 @@ def case_reassess(*, actor: User, case_id: int, version: int | None = None) -> A
         case=case, kind=CaseEventKind.ASSESSMENT, data__assessment=assessment.pk
     ).exists()
     if not already:
-        case_bump(case=case, actor=actor, reason="case.reassessed", fields=[])
+        case_bump(case=case, actor=actor, reason=AuditAction.CASE_REASSESSED, fields=[])
         case_event_record(
             case=case,
             kind=CaseEventKind.ASSESSMENT,
@@ -42,6 +43,9 @@ def case_reassess(*, actor: User, case_id: int, version: int | None = None) -> A
             data={"assessment": assessment.pk},
         )
         audit_record(
-            actor=actor, action="case.reassessed", target=case, data={"assessment": assessment.pk}
+            actor=actor,
+            action=AuditAction.CASE_REASSESSED,
+            target=case,
+            data={"assessment": assessment.pk},
         )
     return assessment

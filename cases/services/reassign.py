@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from audit.actions import AuditAction
 from cases.models import Case, CaseEventKind, CaseStatus
 from cases.permissions import can_work_cases, ensure_can_reassign
 from cases.services.primitives import (
@@ -63,7 +64,7 @@ def case_reassign(*, actor: User, case_ids: list[int], assignee_id: int | None) 
         case_bump(
             case=case,
             actor=actor,
-            reason="case.reassigned",
+            reason=AuditAction.CASE_REASSIGNED,
             fields=["status", "assignee", "assigned_at"],
         )
         data = {"previous_assignee": previous, "assignee": assignee_id}

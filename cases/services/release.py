@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from audit.actions import AuditAction
 from cases import policy
 from cases.models import Case, CaseEventKind, CaseStatus
 from cases.services.primitives import PendingAudit, audit_batch, case_bump, case_event_record
@@ -45,7 +46,7 @@ def cases_release_stale(*, now: datetime | None = None, batch_size: int = 200) -
                 case_bump(
                     case=case,
                     actor=RELEASE_ACTOR,
-                    reason="case.released",
+                    reason=AuditAction.CASE_RELEASED,
                     fields=["status", "assignee", "assigned_at"],
                 )
                 data = {

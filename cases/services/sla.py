@@ -10,7 +10,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from audit.history_rows import change_reason
+from audit.actions import AuditAction
+from audit.history_rows import change_reason, save_with_history
 from cases import notifications, policy
 from cases.models import OPEN_STATUSES, Case, CaseEventKind
 from cases.services.primitives import PendingAudit, audit_batch, case_bump, case_event_record
@@ -74,9 +75,12 @@ def _case_mark_due_soon(case: Case, now: datetime) -> None:
     # A timing mark, not a change of substance: no version bump (an officer's open form
     # stays valid), but a history row and the timeline event.
     case.sla_due_soon_at = now
-    case._history_user = None  # type: ignore[attr-defined]
-    case._change_reason = change_reason("case.sla_due_soon", SLA_ACTOR)  # type: ignore[attr-defined]
-    case.save(update_fields=["sla_due_soon_at", "updated_at"])
+    save_with_history(
+        case,
+        actor=SLA_ACTOR,
+        reason=change_reason(AuditAction.CASE_SLA_DUE_SOON, SLA_ACTOR),
+        fields=["sla_due_soon_at", "updated_at"],
+    )
     case_event_record(
         case=case,
         kind=CaseEventKind.SLA_DUE_SOON,
@@ -92,7 +96,7 @@ def _case_mark_breached(case: Case, now: datetime, *, supervisors: list[int]) ->
     case_bump(
         case=case,
         actor=SLA_ACTOR,
-        reason="case.sla_breached",
+        reason=AuditAction.CASE_SLA_BREACHED,
         fields=["sla_breached_at", "priority"],
     )
     data = {

@@ -19,11 +19,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from compliance.access.selectors import (
-    accesses,
-    can_view_access_log,
-    filters_from_params,
-)
+from compliance.access.selectors import accesses, filters_from_params
+from compliance.permissions import can_view_access_log
 from portal.api.errors import error_responses
 from portal.api.pagination import KeysetPagination
 from portal.api.permissions import allowed_by
@@ -65,6 +62,7 @@ class PersonalDataAccessSerializer(serializers.ModelSerializer):
             "source",
             "ip_address",
         ]
+        read_only_fields = fields  # an answer, never input
 
 
 class AccessCursorPagination(KeysetPagination):

@@ -47,7 +47,6 @@ __all__ = [
     "VolumeReport",
     "access_page",
     "accesses",
-    "can_view_access_log",
     "export_table",
     "filters_from_params",
     "unusual_volume",
@@ -57,14 +56,6 @@ UNUSUAL_FACTOR = 3
 UNUSUAL_MIN_REVEALS = 10
 PURPOSE_FILTER_MAX_LENGTH = 100
 _FIELD_LABELS = dict(PersonalField.choices)
-
-
-def can_view_access_log(user: Any) -> bool:
-    """Auditors (``scoring.view_personaldataaccess``)."""
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.has_perm("scoring.view_personaldataaccess")
-    )
 
 
 # --- filters ---------------------------------------------------------------------------------

@@ -22,10 +22,10 @@ from compliance.access.selectors import (
     AccessLogFilterForm,
     VolumeReport,
     access_page,
-    can_view_access_log,
     field_labels,
     unusual_volume,
 )
+from compliance.permissions import can_view_access_log
 
 PAGE_SIZE = 50
 # The unusual-volume panel looks at the filtered window, or at the last 30 days.

@@ -1,7 +1,8 @@
 """The one parser of the audit log's filters, for the page, the API and the export.
 
 ``AuditLogFilterForm`` reads ``case`` and ``customer`` (ids), ``actor`` (the actor label: a
-username or ``system:<job>``), ``action`` (exact, or a prefix ending in a dot),
+username or ``system:<job>``), ``action`` (an ``AuditAction`` code, or a family of them as
+its prefix ending in a dot: ``case.``; any other value is refused),
 ``target_type``, ``target_id``, and ``since``/``until`` (date and time, ISO 8601, within
 the years ``portal.dates`` accepts; ``until`` is exclusive), plus the page's ``before`` and
 ``after`` ids. The page shows its errors; the API answers them as a 400 by field; the export
@@ -21,11 +22,28 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from audit.actions import AuditAction, action_families
 from portal.dates import BoundedDateTimeField
 
-__all__ = ["AuditEntryFilters", "AuditLogFilterForm", "parse_filters"]
+__all__ = ["AuditEntryFilters", "AuditLogFilterForm", "action_choices", "parse_filters"]
 
 ID_MAX = 2**63 - 1
+
+
+def action_choices() -> list[tuple[str, Any]]:
+    """The action filter's list: any action, then each family (``case.``, every action of
+    that kind) with its actions, by label; the value is always the code or the prefix."""
+    choices: list[tuple[str, Any]] = [("", _("Any action"))]
+    for family in action_families():
+        prefix = f"{family}."
+        members = [
+            (str(member.value), member.label)
+            for member in AuditAction
+            if member.value.startswith(prefix)
+        ]
+        every = (prefix, _("Every action of %(family)s") % {"family": f"{family}.*"})
+        choices.append((f"{family}.*", [every, *members]))
+    return choices
 
 
 @dataclass(frozen=True)
@@ -57,11 +75,11 @@ class AuditLogFilterForm(forms.Form):
     customer = forms.IntegerField(
         label=gettext_lazy("Customer id"), min_value=1, max_value=ID_MAX, required=False
     )
-    action = forms.CharField(
+    action = forms.ChoiceField(
         label=gettext_lazy("Action"),
-        max_length=100,
+        choices=action_choices,
         required=False,
-        help_text=gettext_lazy("Exact name, or a prefix ending in a dot, e.g. credit_line."),
+        help_text=gettext_lazy("One action, or every action of a kind."),
     )
     actor = forms.CharField(
         label=gettext_lazy("Actor"),

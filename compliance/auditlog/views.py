@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from audit.actions import action_label
 from audit.services import audit_chain_verify
 from compliance.auditlog.filters import AuditEntryFilters, AuditLogFilterForm
 from compliance.auditlog.forms import VerifyChainForm
@@ -35,6 +36,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         after=form.cleaned_data.get("after"),
         page_size=PAGE_SIZE,
     )
+    for entry in page.entries:
+        entry.action_label = action_label(entry.action)  # type: ignore[attr-defined]
     filtered = form.filters() != AuditEntryFilters()
     return render(
         request, "compliance/audit_log.html", {"form": form, "page": page, "filtered": filtered}

@@ -14,19 +14,16 @@ from django.utils.translation import gettext_lazy
 
 from compliance.exports.table import ExportTable
 from compliance.models import ExportRecord
+from compliance.permissions import can_view_exports
+from portal.permissions import is_person
 
 __all__ = [
     "EXPORT_KINDS",
-    "EXPORT_PERMISSION",
     "ExportKind",
-    "can_export",
-    "can_view_exports",
     "export_for_user",
     "export_kind",
     "exports_for_user",
 ]
-
-EXPORT_PERMISSION = "compliance.view_exportrecord"
 
 
 @dataclass(frozen=True)
@@ -36,7 +33,7 @@ class ExportKind:
     name: str
     label: str | Promise
     table: str  # dotted path of ``export_table(params) -> ExportTable``, imported on use
-    permission: str  # besides EXPORT_PERMISSION
+    permission: str  # besides viewing exports (``compliance.permissions.can_export``)
 
     def available(self) -> bool:
         """Whether the view's ``export_table`` can be imported (a view may not exist yet)."""
@@ -76,15 +73,6 @@ EXPORT_KINDS: dict[str, ExportKind] = {
 }
 
 
-def can_view_exports(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.has_perm(EXPORT_PERMISSION))
-
-
-def can_export(user: Any, kind: str) -> bool:
-    spec = EXPORT_KINDS.get(kind)
-    return spec is not None and can_view_exports(user) and user.has_perm(spec.permission)
-
-
 def export_kind(kind: str) -> ExportKind | None:
     """The exportable view called ``kind``, or ``None`` when there is none (yet)."""
     spec = EXPORT_KINDS.get(kind)
@@ -97,7 +85,7 @@ def exports_for_user(user: Any) -> Any:
     queryset = ExportRecord.objects.select_related("created_by").order_by("-created_at", "-id")
     if can_view_exports(user):
         return queryset
-    if getattr(user, "is_authenticated", False):
+    if is_person(user):
         return queryset.filter(created_by=user)
     return queryset.none()
 

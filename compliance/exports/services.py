@@ -17,12 +17,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.actions import AuditAction
 from audit.log import audit_record
-from compliance.exports.kinds import can_export, export_kind
+from compliance.exports.kinds import export_kind
 from compliance.exports.signing import manifest_fields, sign, signing_keys
 from compliance.exports.table import ExportTable
 from compliance.exports.writer import ExportWriter
 from compliance.models import ExportFormat, ExportRecord
+from compliance.permissions import can_export
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -45,7 +47,7 @@ def export_start(
     spec = export_kind(kind)
     if spec is None:
         raise ValidationError({"kind": [_("There is no export of that kind.")]}, code="kind")
-    if not can_export(actor, kind):
+    if not can_export(actor, spec):
         raise PermissionDenied
     if fmt not in ExportFormat.values:
         raise ValidationError(
@@ -65,7 +67,7 @@ def export_start(
         )
         audit_record(
             actor=actor,
-            action="export.started",
+            action=AuditAction.EXPORT_STARTED,
             target=record,
             # The names of the filters used, never their values: those are free text (a
             # purpose searched for, a username, a customer number) that the hash-chained
@@ -104,7 +106,7 @@ def _export_finish(
         locked.save(update_fields=["rows", "sha256", "finished_at", "key_id", "signature"])
         audit_record(
             actor=locked.created_by,
-            action="export.completed",
+            action=AuditAction.EXPORT_COMPLETED,
             target=locked,
             data={
                 "kind": locked.kind,

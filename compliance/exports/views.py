@@ -22,9 +22,13 @@ from compliance.exports import kinds
 from compliance.exports.services import export_start
 from compliance.exports.signing import export_manifest as signed_manifest
 from compliance.models import ExportFormat, ExportRecord
+from compliance.permissions import can_view_exports
+from portal.api.pagination import COUNT_CAP, InvalidCursor, Keyset
 from portal.errors import Conflict
 
 PAGE_SIZE = 50
+# Newest first, as ``exports_for_user`` orders them: the shared pager and its capped count.
+EXPORTS = Keyset("-created_at", "-id", model=ExportRecord, page_size=PAGE_SIZE)
 CONTENT_TYPES = {
     ExportFormat.CSV: "text/csv; charset=utf-8",
     ExportFormat.JSON: "application/json; charset=utf-8",
@@ -38,19 +42,22 @@ def _error_messages(exc: ValidationError) -> list[str]:
 def _exports_page(
     request: HttpRequest, *, problems: list[str] | None = None, status: int = 200
 ) -> HttpResponse:
-    before = request.GET.get("before", "")
+    problems = list(problems or [])
     records = kinds.exports_for_user(request.user)
-    if before.isdigit():
-        records = records.filter(id__lt=int(before))
-    rows = list(records[: PAGE_SIZE + 1])
+    try:
+        page = EXPORTS.page(records, cursor=request.GET.get("cursor") or None, count_cap=COUNT_CAP)
+    except InvalidCursor as exc:
+        problems.append(str(exc.message))
+        status = 400 if status == 200 else status
+        page = EXPORTS.page(records, count_cap=COUNT_CAP)
     labels = {name: kind.label for name, kind in kinds.EXPORT_KINDS.items()}
     context: dict[str, Any] = {
+        "page": page,
         "records": [
             (record, labels.get(record.kind, record.kind), sorted((record.filters or {}).items()))
-            for record in rows[:PAGE_SIZE]
+            for record in page.rows
         ],
-        "older": rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None,
-        "problems": problems or [],
+        "problems": problems,
     }
     return render(request, "compliance/exports.html", context, status=status)
 
@@ -58,7 +65,7 @@ def _exports_page(
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def exports(request: HttpRequest) -> HttpResponse:
-    if not kinds.can_view_exports(request.user):
+    if not can_view_exports(request.user):
         raise PermissionDenied
     return _exports_page(request)
 
@@ -69,7 +76,7 @@ def export(request: HttpRequest, kind: str) -> HttpResponseBase:
     """Stream ``kind``'s view, filtered by the query string as on its page, as
     ``format=csv|json``. The file is never stored; its manifest is ready once it has been
     sent in full (``X-Export-Id`` names the export)."""
-    if not kinds.can_view_exports(request.user):
+    if not can_view_exports(request.user):
         raise PermissionDenied
     if kinds.export_kind(kind) is None:
         raise Http404

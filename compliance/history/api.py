@@ -49,7 +49,7 @@ class VersionSerializer(serializers.Serializer):
     model = serializers.CharField(source="kind")
     object_id = serializers.IntegerField()
     history_id = serializers.IntegerField()
-    time = serializers.DateTimeField()
+    time = serializers.DateTimeField(read_only=True)
     type = serializers.ChoiceField(choices=["created", "changed", "deleted"])
     actor = serializers.CharField(help_text="A username, or system:<job> for the system.")
     reason = serializers.CharField(allow_blank=True)
@@ -140,6 +140,7 @@ class AuditEntrySerializer(serializers.ModelSerializer):
             "prev_hash",
             "hash",
         ]
+        read_only_fields = fields  # an answer, never input
 
 
 class AuditCursorPagination(KeysetPagination):

@@ -25,17 +25,24 @@ from rest_framework.views import APIView
 
 from accounts.security import client_ip_address
 from compliance.models import DataSubjectRequest, RequestChannel, RequestKind, RequestStatus
+from compliance.permissions import (
+    can_add_requests,
+    can_download_exports,
+    can_fulfil_requests,
+    can_view_requests,
+)
 from compliance.privacy import services as privacy
 from compliance.privacy.forms import parse_request_filters
+from compliance.privacy.selectors import REQUESTS, privacy_request_page
 from portal.api.errors import error_responses
 from portal.api.fields import BoundedDateTimeField
 from portal.api.pagination import page_link
 from portal.api.permissions import allowed_by
 
-CanViewRequests = allowed_by(privacy.can_view_requests)
-CanAddRequests = allowed_by(privacy.can_add_requests)
-CanFulfilRequests = allowed_by(privacy.can_fulfil_requests)
-CanDownloadExports = allowed_by(privacy.can_download_exports)
+CanViewRequests = allowed_by(can_view_requests)
+CanAddRequests = allowed_by(can_add_requests)
+CanFulfilRequests = allowed_by(can_fulfil_requests)
+CanDownloadExports = allowed_by(can_download_exports)
 
 
 _ERRORS = error_responses(
@@ -123,7 +130,6 @@ def _body(pk: int, code: int = status.HTTP_200_OK) -> Response:
 
 
 class PrivacyRequestPageSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = PrivacyRequestSerializer(many=True)
@@ -139,32 +145,30 @@ class PrivacyRequestCreateAPI(APIView):
 
     @extend_schema(
         operation_id="privacy_request_list",
-        summary="Requests, open first by deadline, then the closed; filtered, 50 a page",
+        summary="Requests, open first by deadline, then the closed; filtered, 50 a page by default",
         parameters=[
             OpenApiParameter("status", OpenApiTypes.STR, enum=list(RequestStatus.values)),
             OpenApiParameter("kind", OpenApiTypes.STR, enum=list(RequestKind.values)),
-            OpenApiParameter("page", OpenApiTypes.INT),
+            OpenApiParameter(
+                "cursor", OpenApiTypes.STR, description="From the `next` or `previous` link."
+            ),
+            OpenApiParameter(
+                "page_size",
+                OpenApiTypes.INT,
+                description=f"Rows per page, up to {REQUESTS.max_page_size}.",
+            ),
         ],
         responses={200: PrivacyRequestPageSerializer, **error_responses(400, 403)},
         tags=["privacy"],
     )
     def get(self, request: Request) -> Response:
-        filters, number = parse_request_filters(request.query_params)  # 400 by field
-        page = privacy.privacy_request_page(filters, number)
+        filters, cursor, page_size = parse_request_filters(request.query_params)  # 400 by field
+        page = privacy_request_page(filters, cursor, page_size=page_size)
         return Response(
             {
-                "count": page.paginator.count,
-                "next": page_link(
-                    request,
-                    param="page",
-                    cursor=str(page.next_page_number()) if page.has_next() else None,
-                ),
-                "previous": page_link(
-                    request,
-                    param="page",
-                    cursor=str(page.previous_page_number()) if page.has_previous() else None,
-                ),
-                "results": PrivacyRequestSerializer(page.object_list, many=True).data,
+                "next": page_link(request, param="cursor", cursor=page.next_cursor),
+                "previous": page_link(request, param="cursor", cursor=page.previous_cursor),
+                "results": PrivacyRequestSerializer(page.rows, many=True).data,
             }
         )
 

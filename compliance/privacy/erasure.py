@@ -22,7 +22,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.history_rows import change_reason, history_user
+from audit.actions import AuditAction
+from audit.changes import record_change
 from audit.log import audit_record
 from compliance.models import DataSubjectRequest, LegalHold
 from compliance.permissions import can_erase, can_manage_legal_holds
@@ -126,7 +127,7 @@ def customer_erase(
     )
     audit_record(
         actor=actor,
-        action="customer.erased",
+        action=AuditAction.CUSTOMER_ERASED,
         target=("scoring.customer", str(customer_id)),
         data={"request": request_id, "rows": rows},
     )
@@ -172,16 +173,12 @@ def legal_hold_place(
         placed_by=actor,
         placed_at=timezone.now(),
     )
-    hold._history_user = history_user(actor)  # type: ignore[attr-defined]
-    hold._change_reason = change_reason("legal_hold.placed", actor)  # type: ignore[attr-defined]
-    hold.save()
-    audit_record(
+    return record_change(
+        hold,
         actor=actor,
-        action="legal_hold.placed",
-        target=hold,
+        action=AuditAction.LEGAL_HOLD_PLACED,
         data={"customer": customer_id, "case": case_id},
     )
-    return hold
 
 
 @transaction.atomic
@@ -195,13 +192,10 @@ def legal_hold_release(*, actor: User, hold_id: int, reason: str) -> LegalHold:
     hold.released_at = timezone.now()
     hold.released_by = actor
     hold.release_reason = text
-    hold._history_user = history_user(actor)  # type: ignore[attr-defined]
-    hold._change_reason = change_reason("legal_hold.released", actor)  # type: ignore[attr-defined]
-    hold.save(update_fields=["released_at", "released_by", "release_reason"])
-    audit_record(
+    return record_change(
+        hold,
         actor=actor,
-        action="legal_hold.released",
-        target=hold,
+        action=AuditAction.LEGAL_HOLD_RELEASED,
+        update_fields=["released_at", "released_by", "release_reason"],
         data={"customer": hold.customer_id, "case": hold.case_id},
     )
-    return hold

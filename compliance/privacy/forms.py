@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from compliance.models import RequestChannel, RequestKind, RequestStatus
 from compliance.privacy.retention import MAX_KEEP_DAYS
-from compliance.privacy.services import RequestFilters, customer_id_for
+from compliance.privacy.selectors import RequestCursor, RequestFilters, decode_request_cursor
+from compliance.privacy.services import customer_id_for
+from portal.api.pagination import InvalidCursor
 from portal.dates import BoundedDateTimeField
 
 _DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -27,16 +29,28 @@ class RequestFilterForm(forms.Form):
         required=False,
         choices=[("", _("Any type")), *RequestKind.choices],
     )
-    page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+    # Where the page starts, from a "next" or "previous" link; how many rows it shows.
+    cursor = forms.CharField(required=False, max_length=512, widget=forms.HiddenInput)
+    page_size = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+
+    def clean_cursor(self) -> RequestCursor | None:
+        token = self.cleaned_data.get("cursor") or ""
+        if not token:
+            return None
+        try:
+            return decode_request_cursor(token)
+        except InvalidCursor as exc:
+            raise forms.ValidationError(exc.message, code="invalid_cursor") from None
 
     def filters(self) -> RequestFilters:
         data = self.cleaned_data
         return RequestFilters(status=data.get("status") or "", kind=data.get("kind") or "")
 
 
-def parse_request_filters(params: Any) -> tuple[RequestFilters, int]:
-    """The requests list's filters and page number from query parameters, for the page and
-    the API alike; ``ValidationError`` (by field) when they are bad."""
+def parse_request_filters(params: Any) -> tuple[RequestFilters, RequestCursor | None, int | None]:
+    """The requests list's filters, where its page starts and its page size, from query
+    parameters, for the page and the API alike; ``ValidationError`` (by field) when they
+    are bad (a cursor that is not one of ours included)."""
     form = RequestFilterForm(params)
     if not form.is_valid():
         raise ValidationError(
@@ -45,7 +59,7 @@ def parse_request_filters(params: Any) -> tuple[RequestFilters, int]:
                 for name, messages in form.errors.items()
             }
         )
-    return form.filters(), form.cleaned_data.get("page") or 1
+    return form.filters(), form.cleaned_data.get("cursor"), form.cleaned_data.get("page_size")
 
 
 class CustomerNumberField(forms.CharField):

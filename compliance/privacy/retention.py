@@ -29,13 +29,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.history_rows import change_reason, history_user
+from audit.actions import AuditAction
+from audit.changes import record_change
 from audit.log import audit_record
 from compliance.models import LegalHold, RetentionPolicy, RetentionRun
 from compliance.permissions import (
     can_change_retention_policies,
     can_run_retention,
-    can_view_retention,  # noqa: F401 (the views ask through this module)
 )
 from compliance.privacy.erasure import active_legal_holds, customer_erase
 from portal.permissions import SystemActor, actor_label
@@ -97,20 +97,17 @@ def retention_policy_update(
     before = {"keep_days": policy.keep_days, "enabled": policy.enabled}
     policy.keep_days = keep_days
     policy.enabled = bool(enabled)
-    policy._history_user = history_user(actor)  # type: ignore[attr-defined]
-    policy._change_reason = change_reason("retention_policy.changed", actor)  # type: ignore[attr-defined]
-    policy.save(update_fields=["keep_days", "enabled", "updated_at"])
-    audit_record(
+    return record_change(
+        policy,
         actor=actor,
-        action="retention_policy.changed",
-        target=policy,
+        action=AuditAction.RETENTION_POLICY_CHANGED,
+        update_fields=["keep_days", "enabled", "updated_at"],
         data={
             "record_type": policy.record_type,
             "before": before,
             "after": {"keep_days": policy.keep_days, "enabled": policy.enabled},
         },
     )
-    return policy
 
 
 # --- runs ---------------------------------------------------------------------------------------
@@ -203,7 +200,7 @@ def retention_run(*, actor: Actor, dry_run: bool) -> RetentionRun:
         )
         audit_record(
             actor=actor,
-            action="retention.run",
+            action=AuditAction.RETENTION_RUN,
             target=run,
             data={"dry_run": dry_run, "policies": report["policies"], "errors": errors},
         )

@@ -16,26 +16,22 @@ no access row.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.history_rows import change_reason, history_user
-from audit.log import audit_record
+from audit.actions import AuditAction
+from audit.changes import record_change
 from compliance.models import DataSubjectRequest, RequestChannel, RequestKind, RequestStatus
 from compliance.permissions import (
     can_add_requests,
     can_download_exports,
     can_fulfil_requests,
-    can_view_requests,  # noqa: F401 (the views and the API ask through this module)
 )
 from compliance.privacy.erasure import customer_erase, customer_model
 from portal.errors import Conflict
@@ -67,39 +63,6 @@ def customer_id_for(external_id: str) -> int | None:
         return None
     pk = customer_model().objects.filter(external_id=value).values_list("pk", flat=True).first()
     return int(pk) if pk is not None else None
-
-
-@dataclass(frozen=True)
-class RequestFilters:
-    status: str = ""
-    kind: str = ""
-
-
-def privacy_requests(filters: RequestFilters) -> QuerySet[DataSubjectRequest]:
-    """Requests matching the filters: open ones first, by due date; then the closed, newest."""
-    from django.db.models import Case, IntegerField, Value, When
-
-    queryset = DataSubjectRequest.objects.select_related("customer", "created_by", "closed_by")
-    if filters.status:
-        queryset = queryset.filter(status=filters.status)
-    if filters.kind:
-        queryset = queryset.filter(kind=filters.kind)
-    return queryset.annotate(
-        open_first=Case(
-            When(status=RequestStatus.OPEN, then=Value(0)),
-            default=Value(1),
-            output_field=IntegerField(),
-        )
-    ).order_by("open_first", "due_at", "-pk")
-
-
-REQUEST_PAGE_SIZE = 50
-
-
-def privacy_request_page(filters: RequestFilters, number: int | None = None) -> Page[Any]:
-    """One page of ``privacy_requests(filters)``, ``REQUEST_PAGE_SIZE`` a page, for the page
-    and the API alike: a number past the last page gives the last one."""
-    return Paginator(privacy_requests(filters), REQUEST_PAGE_SIZE).get_page(number or 1)
 
 
 def request_deadline_state(request: DataSubjectRequest, *, now: datetime | None = None) -> str:
@@ -167,13 +130,10 @@ def privacy_request_create(
         created_by=actor,
         created_at=now,
     )
-    request._history_user = history_user(actor)  # type: ignore[attr-defined]
-    request._change_reason = change_reason("privacy_request.created", actor)  # type: ignore[attr-defined]
-    request.save()
-    audit_record(
+    return record_change(
+        request,
         actor=actor,
-        action="privacy_request.created",
-        target=request,
+        action=AuditAction.PRIVACY_REQUEST_CREATED,
         data={
             "customer": customer_id,
             "kind": kind,
@@ -182,7 +142,6 @@ def privacy_request_create(
             "due_at": request.due_at,
         },
     )
-    return request
 
 
 def _lock_open(*, request_id: int, version: int | None) -> DataSubjectRequest:
@@ -222,14 +181,19 @@ def _close(
     status: str,
     action: str,
     fields: list[str],
+    data: dict[str, Any],
 ) -> None:
     request.status = status
     request.closed_by = actor
     request.closed_at = timezone.now()
     request.version += 1
-    request._history_user = history_user(actor)  # type: ignore[attr-defined]
-    request._change_reason = change_reason(action, actor)  # type: ignore[attr-defined]
-    request.save(update_fields=[*fields, "status", "closed_by", "closed_at", "version"])
+    record_change(
+        request,
+        actor=actor,
+        action=action,
+        update_fields=[*fields, "status", "closed_by", "closed_at", "version"],
+        data=data,
+    )
 
 
 @transaction.atomic
@@ -301,13 +265,8 @@ def privacy_request_fulfil(
         request,
         actor=actor,
         status=RequestStatus.FULFILLED,
-        action="privacy_request.fulfilled",
+        action=AuditAction.PRIVACY_REQUEST_FULFILLED,
         fields=["outcome", "result"],
-    )
-    audit_record(
-        actor=actor,
-        action="privacy_request.fulfilled",
-        target=request,
         data={"customer": customer_id, "kind": request.kind, "result": _audit_summary(result)},
     )
     return request
@@ -337,13 +296,8 @@ def privacy_request_refuse(
         request,
         actor=actor,
         status=RequestStatus.REFUSED,
-        action="privacy_request.refused",
+        action=AuditAction.PRIVACY_REQUEST_REFUSED,
         fields=["refusal_reason"],
-    )
-    audit_record(
-        actor=actor,
-        action="privacy_request.refused",
-        target=request,
         data={"customer": request.customer_id, "kind": request.kind},
     )
     return request
@@ -391,7 +345,7 @@ def privacy_request_export(
         source=AccessSource.PRIVACY_REQUEST,
         ip_address=ip_address,
         request_id=request.pk,
-        action="privacy_request.export_downloaded",
+        action=AuditAction.PRIVACY_REQUEST_EXPORT_DOWNLOADED,
         audit_data={"kind": request.kind},
     )
     return {

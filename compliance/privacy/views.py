@@ -30,6 +30,16 @@ from compliance.models import (
     RetentionPolicy,
     RetentionRun,
 )
+from compliance.permissions import (
+    can_add_requests,
+    can_download_exports,
+    can_fulfil_requests,
+    can_manage_legal_holds,
+    can_run_retention,
+    can_view_legal_holds,
+    can_view_requests,
+    can_view_retention,
+)
 from compliance.privacy import erasure, retention
 from compliance.privacy import services as privacy
 from compliance.privacy.forms import (
@@ -43,6 +53,7 @@ from compliance.privacy.forms import (
     RequestFilterForm,
     RetentionPolicyForm,
 )
+from compliance.privacy.selectors import privacy_request_page
 from portal.web.forms import add_service_errors
 
 RECENT_RUNS = 20
@@ -63,9 +74,9 @@ def _errors_to_messages(request: HttpRequest, exc: ValidationError | PermissionD
 @require_http_methods(["GET", "HEAD", "POST"])
 def privacy_requests(request: HttpRequest) -> HttpResponse:
     """Requests, open first by deadline (overdue and due soon marked); a form to record one."""
-    if not privacy.can_view_requests(request.user):
+    if not can_view_requests(request.user):
         raise PermissionDenied
-    may_add = privacy.can_add_requests(request.user)
+    may_add = can_add_requests(request.user)
     create_form = RequestCreateForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
@@ -90,14 +101,16 @@ def privacy_requests(request: HttpRequest) -> HttpResponse:
     filter_form = RequestFilterForm(request.GET)
     page = None
     if filter_form.is_valid():
-        page = privacy.privacy_request_page(
-            filter_form.filters(), filter_form.cleaned_data.get("page")
+        page = privacy_request_page(
+            filter_form.filters(),
+            filter_form.cleaned_data.get("cursor"),
+            page_size=filter_form.cleaned_data.get("page_size"),
         )
     elif status == 200:
         status = 400  # a filter the API would refuse with a 400 is the page's error too
     now = timezone.now()
     rows = (
-        [(item, privacy.request_deadline_state(item, now=now)) for item in page.object_list]
+        [(item, privacy.request_deadline_state(item, now=now)) for item in page.rows]
         if page is not None
         else []
     )
@@ -111,7 +124,7 @@ def privacy_requests(request: HttpRequest) -> HttpResponse:
 
 
 def _request_for_user(user: Any, pk: int) -> DataSubjectRequest:
-    if not privacy.can_view_requests(user):
+    if not can_view_requests(user):
         raise Http404
     try:
         return privacy.privacy_request_get(request_id=pk)
@@ -129,7 +142,7 @@ def _fulfil_form(kind: str, data: Any = None, version: int | None = None) -> Ful
 @require_http_methods(["GET", "HEAD", "POST"])
 def privacy_request(request: HttpRequest, pk: int) -> HttpResponse:
     """One request: its details, the fulfil and refuse forms while open, the result."""
-    may_fulfil = privacy.can_fulfil_requests(request.user)
+    may_fulfil = can_fulfil_requests(request.user)
     if request.method == "POST" and not may_fulfil:
         raise PermissionDenied  # before the lookup: a write is refused, whatever the id
     item = _request_for_user(request.user, pk)
@@ -185,7 +198,7 @@ def privacy_request(request: HttpRequest, pk: int) -> HttpResponse:
         "deadline": privacy.request_deadline_state(item),
         "is_open": item.status == RequestStatus.OPEN,
         "may_fulfil": may_fulfil,
-        "may_download": privacy.can_download_exports(request.user)
+        "may_download": can_download_exports(request.user)
         and item.kind in privacy.EXPORT_KINDS
         and item.status == RequestStatus.FULFILLED,
         "fulfil_form": fulfil_form,
@@ -227,9 +240,9 @@ def privacy_request_export(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def legal_holds(request: HttpRequest) -> HttpResponse:
     """Active holds (and the latest released ones); forms to place and release holds."""
-    if not request.user.has_perm("compliance.view_legalhold"):
+    if not can_view_legal_holds(request.user):
         raise PermissionDenied
-    may_manage = erasure.can_manage_legal_holds(request.user)
+    may_manage = can_manage_legal_holds(request.user)
     place_form = LegalHoldPlaceForm(prefix="place")
     status = 200
     if request.method == "POST":
@@ -289,9 +302,9 @@ def legal_holds(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def retention_page(request: HttpRequest) -> HttpResponse:
     """The policies (editable by privacy officers), the recent runs, and "dry run now"."""
-    if not retention.can_view_retention(request.user):
+    if not can_view_retention(request.user):
         raise PermissionDenied
-    may_change = retention.can_run_retention(request.user)
+    may_change = can_run_retention(request.user)
     status = 200
     if request.method == "POST":
         if not may_change:

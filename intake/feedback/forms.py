@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from intake.feedback import submission
 from intake.inbox import BROKER_ERRORS
 from intake.models import FeedbackKind
+from portal.dates import BoundedDateTimeField
 
 # The old module path, kept: a new salt would refuse every form open at a deploy.
 FORM_TOKEN_SALT = "intake.feedback.services.form"
@@ -76,7 +77,7 @@ class FeedbackForm(forms.Form):
         help_text=_("Please do not include ID numbers, card numbers or passwords."),
         widget=forms.Textarea(attrs={"rows": 5}),
     )
-    happened_at = forms.DateTimeField(
+    happened_at = BoundedDateTimeField(
         label=_("When did it happen? (optional)"),
         required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],

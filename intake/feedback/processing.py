@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
-from audit.history_rows import change_reason, save_with_history
-from audit.log import audit_record
+from audit.actions import AuditAction
+from audit.changes import record_change
 from cases import policy
 from cases.models import CaseCategory, CaseSource, Priority
 from cases.services.opening import case_open_or_attach
@@ -144,16 +144,11 @@ def link_to_case(
     feedback.customer_id = customer_id
     feedback.case = case
     feedback.processed_at = timezone.now()
-    save_with_history(
+    return record_change(
         feedback,
         actor=actor,
-        reason=change_reason(action, actor),
-        fields=["status", "customer", "case", "processed_at"],
-    )
-    audit_record(
-        actor=actor,
         action=action,
-        target=feedback,
+        update_fields=["status", "customer", "case", "processed_at"],
         data={
             "customer": customer_id,
             "case": case.pk,
@@ -161,7 +156,6 @@ def link_to_case(
             "category": plan.category,
         },
     )
-    return feedback
 
 
 def feedback_process(*, feedback_id: int) -> str:
@@ -183,21 +177,16 @@ def _match_or_triage(feedback: Feedback) -> str:
             feedback=feedback,
             customer_id=customer_id,
             actor=FEEDBACK_ACTOR,
-            action="feedback.matched",
+            action=AuditAction.FEEDBACK_MATCHED,
         )
         return str(feedback.status)
     feedback.status = FeedbackStatus.TRIAGE
     feedback.processed_at = timezone.now()
-    save_with_history(
+    record_change(
         feedback,
         actor=FEEDBACK_ACTOR,
-        reason=change_reason("feedback.triage", FEEDBACK_ACTOR),
-        fields=["status", "processed_at"],
-    )
-    audit_record(
-        actor=FEEDBACK_ACTOR,
-        action="feedback.triage",
-        target=feedback,
+        action=AuditAction.FEEDBACK_TRIAGE,
+        update_fields=["status", "processed_at"],
         data={"kind": feedback.kind},
     )
     return str(feedback.status)
@@ -215,16 +204,12 @@ def _to_triage_failed(feedback: Feedback, *, error: str) -> None:
     feedback.status = FeedbackStatus.TRIAGE
     feedback.error = error[:300]
     feedback.processed_at = timezone.now()
-    save_with_history(
+    record_change(
         feedback,
         actor=FEEDBACK_ACTOR,
-        reason=change_reason("feedback.processing_failed", FEEDBACK_ACTOR, error),
-        fields=["status", "error", "processed_at"],
-    )
-    audit_record(
-        actor=FEEDBACK_ACTOR,
-        action="feedback.processing_failed",
-        target=feedback,
+        action=AuditAction.FEEDBACK_PROCESSING_FAILED,
+        detail=error,
+        update_fields=["status", "error", "processed_at"],
         data={"error": error[:100], "attempts": feedback.attempts},
     )
     logger.warning(

@@ -18,7 +18,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.history_rows import change_reason
+from audit.actions import AuditAction
+from audit.history_rows import change_reason, save_with_history
 from audit.log import audit_record
 from intake.channels import channel_actor
 from intake.feedback.processing import FEEDBACK_INBOX
@@ -75,7 +76,7 @@ def clean_phone(value: Any) -> str:
     return digits
 
 
-def _validate(
+def _validate(  # noqa: C901  (one flat check per input field; splitting it would scatter the rules)
     *,
     kind: str,
     name: str,
@@ -241,14 +242,18 @@ def _feedback_store(
             channel=channel,
             received_at=now,
         )
-        feedback._history_user = None  # type: ignore[attr-defined]
-        feedback._change_reason = change_reason("feedback.received", actor)  # type: ignore[attr-defined]
-        feedback.save(force_insert=True)
+        # The job is sent after commit; the audit entry is last, its COMMIT riding along.
+        save_with_history(
+            feedback,
+            actor=actor,
+            reason=change_reason(AuditAction.FEEDBACK_RECEIVED, actor),
+            force_insert=True,
+        )
         FEEDBACK_INBOX.send_on_commit(feedback.pk)
         # Last: the COMMIT rides with the append (the chain lock is released sooner).
         audit_record(
             actor=actor,
-            action="feedback.received",
+            action=AuditAction.FEEDBACK_RECEIVED,
             target=feedback,
             data={
                 "kind": feedback.kind,

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.history_rows import change_reason, save_with_history
-from audit.log import audit_record
+from audit.actions import AuditAction
+from audit.changes import record_change
 from intake.feedback.processing import link_to_case
 from intake.models import Feedback, FeedbackStatus, TriageCloseReason
 from intake.permissions import ensure_can_triage_feedback
@@ -42,7 +42,7 @@ def feedback_triage_link(*, actor: User, feedback_id: int, customer_id: int) -> 
     if not Customer.objects.filter(pk=customer_id).exists():
         raise ValidationError({"customer": [_("No customer has this customer number.")]})
     return link_to_case(
-        feedback=feedback, customer_id=customer_id, actor=actor, action="feedback.linked"
+        feedback=feedback, customer_id=customer_id, actor=actor, action=AuditAction.FEEDBACK_LINKED
     )
 
 
@@ -56,11 +56,11 @@ def feedback_triage_close(*, actor: User, feedback_id: int, reason: str) -> Feed
     feedback.status = FeedbackStatus.CLOSED
     feedback.close_reason = reason
     feedback.processed_at = feedback.processed_at or timezone.now()
-    save_with_history(
+    return record_change(
         feedback,
         actor=actor,
-        reason=change_reason("feedback.closed", actor, reason),
-        fields=["status", "close_reason", "processed_at"],
+        action=AuditAction.FEEDBACK_CLOSED,
+        detail=reason,
+        update_fields=["status", "close_reason", "processed_at"],
+        data={"reason": reason},
     )
-    audit_record(actor=actor, action="feedback.closed", target=feedback, data={"reason": reason})
-    return feedback

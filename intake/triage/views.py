@@ -4,7 +4,7 @@ closed. HTTP only (``intake.triage.selectors``, ``intake.triage.services``)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,14 +12,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from intake.permissions import can_triage_feedback
 from intake.triage import selectors, services
 from intake.triage.forms import TriageCloseForm, TriageLinkForm
+from portal.web.permissions import rule_required
 
 
 @never_cache
 @require_http_methods(["GET"])
 @login_required
-@permission_required("intake.change_feedback", raise_exception=True)
+@rule_required(can_triage_feedback)
 def triage(request: HttpRequest) -> HttpResponse:
     """Unmatched feedback, oldest first: link each to a customer or close it."""
     page = selectors.triage_page(after=request.GET.get("after", ""))
@@ -40,7 +42,7 @@ def _errors_to_messages(request: HttpRequest, exc: ValidationError | PermissionD
 
 @require_POST
 @login_required
-@permission_required("intake.change_feedback", raise_exception=True)
+@rule_required(can_triage_feedback)
 def triage_link(request: HttpRequest, pk: int) -> HttpResponse:
     form = TriageLinkForm(request.POST)
     if not form.is_valid():
@@ -69,7 +71,7 @@ def triage_link(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-@permission_required("intake.change_feedback", raise_exception=True)
+@rule_required(can_triage_feedback)
 def triage_close(request: HttpRequest, pk: int) -> HttpResponse:
     form = TriageCloseForm(request.POST)
     if not form.is_valid():

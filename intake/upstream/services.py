@@ -31,8 +31,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.actions import AuditAction
+from audit.changes import record_change
 from audit.encoding import normalise_data
-from audit.history_rows import change_reason
+from audit.history_rows import change_reason, save_with_history
 from audit.log import audit_record
 from cases import policy
 from cases.models import CaseCategory, CaseSource, Priority
@@ -213,17 +215,20 @@ def signal_receive(
             occurred_at=occurred_at,
             details=clean_details,
         )
-        signal._history_user = None  # type: ignore[attr-defined]
-        signal._change_reason = change_reason("signal.received", actor)  # type: ignore[attr-defined]
         try:
             with transaction.atomic():
-                signal.save(force_insert=True)
+                save_with_history(
+                    signal,
+                    actor=actor,
+                    reason=change_reason(AuditAction.SIGNAL_RECEIVED, actor),
+                    force_insert=True,
+                )
         except IntegrityError:
             # The same event raced in on another connection; the first one stored it.
             return Signal.objects.get(channel=channel, event_id=event_id), False
         audit_record(
             actor=actor,
-            action="signal.received",
+            action=AuditAction.SIGNAL_RECEIVED,
             target=signal,
             data={
                 "channel": channel.code,
@@ -317,14 +322,28 @@ def signal_route(signal: Signal) -> tuple[Route | None, int | None]:
     return None, given_line
 
 
-def _finish(signal: Signal, *, status: str, case_id: int | None, error: str = "") -> None:
+_FINISHED_ACTION = {
+    SignalStatus.IGNORED: AuditAction.SIGNAL_IGNORED,
+    SignalStatus.ATTACHED: AuditAction.SIGNAL_ATTACHED,
+    SignalStatus.FAILED: AuditAction.SIGNAL_FAILED,
+}
+
+
+def _finish(
+    signal: Signal, *, status: str, case_id: int | None, data: dict[str, Any], error: str = ""
+) -> None:
+    """The signal's last state, with its history row and its audit entry (``signal.<status>``)."""
     signal.status = status
     signal.case_id = case_id
     signal.processed_at = timezone.now()
     signal.error = error[:300]
-    signal._history_user = None  # type: ignore[attr-defined]
-    signal._change_reason = change_reason(f"signal.{status}", PROCESS_ACTOR)  # type: ignore[attr-defined]
-    signal.save(update_fields=["status", "case", "processed_at", "error"])
+    record_change(
+        signal,
+        actor=PROCESS_ACTOR,
+        action=_FINISHED_ACTION[SignalStatus(status)],
+        update_fields=["status", "case", "processed_at", "error"],
+        data=data,
+    )
 
 
 def signal_process(*, signal_id: int) -> Signal | None:
@@ -354,11 +373,10 @@ def signal_process(*, signal_id: int) -> Signal | None:
 def _route_and_attach(signal: Signal) -> Signal:
     route, line_id = signal_route(signal)
     if route is None:
-        _finish(signal, status=SignalStatus.IGNORED, case_id=None)
-        audit_record(
-            actor=PROCESS_ACTOR,
-            action="signal.ignored",
-            target=signal,
+        _finish(
+            signal,
+            status=SignalStatus.IGNORED,
+            case_id=None,
             data={"kind": signal.kind, "customer": signal.customer_id},
         )
         return signal
@@ -372,11 +390,10 @@ def _route_and_attach(signal: Signal) -> Signal:
         priority=route.priority,
         event={"signal": signal.pk, "kind": signal.kind},
     )
-    _finish(signal, status=SignalStatus.ATTACHED, case_id=case.pk)
-    audit_record(
-        actor=PROCESS_ACTOR,
-        action="signal.attached",
-        target=signal,
+    _finish(
+        signal,
+        status=SignalStatus.ATTACHED,
+        case_id=case.pk,
         data={
             "kind": signal.kind,
             "customer": signal.customer_id,
@@ -406,11 +423,11 @@ def signal_give_up(*, signal_id: int) -> bool:
 
 
 def _fail(signal: Signal, error: str) -> Signal:
-    _finish(signal, status=SignalStatus.FAILED, case_id=None, error=error)
-    audit_record(
-        actor=PROCESS_ACTOR,
-        action="signal.failed",
-        target=signal,
+    _finish(
+        signal,
+        status=SignalStatus.FAILED,
+        case_id=None,
+        error=error,
         data={"kind": signal.kind, "attempts": signal.attempts},
     )
     logger.warning("signal %s failed after %d attempts", signal.pk, signal.attempts)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from rest_framework import serializers
 
@@ -21,3 +21,16 @@ class BoundedDateTimeField(serializers.DateTimeField):
         if not year_in_range(value):
             raise serializers.ValidationError(year_range_message(), code="out_of_range")
         return super().enforce_timezone(value)
+
+
+class BoundedDateField(serializers.DateField):
+    """A date within the years the portal accepts (``portal.dates``): the date twin of
+    ``BoundedDateTimeField``. DRF reads 0001-01-01 and 9999-12-31 happily, and a service
+    that then steps a day past the one or a window back from the other overflows; such
+    input is a 400 with the field's error instead."""
+
+    def to_internal_value(self, value: date | str) -> date:
+        parsed: date = super().to_internal_value(value)
+        if not year_in_range(parsed):
+            raise serializers.ValidationError(year_range_message(), code="out_of_range")
+        return parsed

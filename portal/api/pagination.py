@@ -141,12 +141,12 @@ def decode_cursor(token: str, *, length: int) -> Position:
     """The position in ``token``, a key of ``length`` values; ``InvalidCursor`` when it is
     not a token ``encode_cursor`` wrote (types are checked, ranges are the caller's)."""
     if not isinstance(token, str) or not token or len(token) > CURSOR_MAX_LENGTH:
-        raise InvalidCursor()
+        raise InvalidCursor
     try:
         text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
         payload = json.loads(text)
     except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise InvalidCursor() from None
+        raise InvalidCursor from None
     if not isinstance(payload, list) or len(payload) != length + 1:
         raise InvalidCursor("wrong shape")
     direction, *values = payload

@@ -88,7 +88,7 @@ def decrypt(token: str, *, max_age: int | None = None) -> str:
         raw = token.encode("ascii")
         return _multi_fernet().decrypt(raw, ttl=max_age).decode("utf-8")
     except (InvalidToken, UnicodeError, AttributeError, TypeError):
-        raise DecryptionError() from None
+        raise DecryptionError from None
 
 
 def rotate(token: str) -> str:
@@ -96,7 +96,7 @@ def rotate(token: str) -> str:
     try:
         return _multi_fernet().rotate(token.encode("ascii")).decode("ascii")
     except (InvalidToken, UnicodeError, AttributeError, TypeError):
-        raise DecryptionError() from None
+        raise DecryptionError from None
 
 
 # --- keyed hashes --------------------------------------------------------------------------

@@ -1,1 +1,2 @@
-"""What pages share: putting service errors on forms (``forms``)."""
+"""What pages share: putting service errors on forms (``forms``), a page's permission check
+from an app's rule (``permissions``)."""

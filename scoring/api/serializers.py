@@ -10,6 +10,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from portal.api.fields import BoundedDateField
 from scoring.models import (
     Assessment,
     BlockSource,
@@ -126,7 +127,7 @@ class BulkJobCreateSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Customers whose latest assessment used this version.",
     )
-    assessed_before = serializers.DateField(
+    assessed_before = BoundedDateField(
         required=False,
         allow_null=True,
         help_text="Customers not assessed since this day (never assessed included).",
@@ -166,11 +167,15 @@ class BulkJobProgressSerializer(serializers.Serializer):
     done = serializers.IntegerField(source="job.done", help_text="Processed, failed included.")
     failed = serializers.IntegerField(source="job.failed")
     percent = serializers.IntegerField()
-    created_at = serializers.DateTimeField(source="job.created_at")
-    started_at = serializers.DateTimeField(source="job.started_at", allow_null=True)
-    finished_at = serializers.DateTimeField(source="job.finished_at", allow_null=True)
-    cancelled_at = serializers.DateTimeField(source="job.cancelled_at", allow_null=True)
-    updated_at = serializers.DateTimeField(source="job.updated_at")
+    created_at = serializers.DateTimeField(source="job.created_at", read_only=True)
+    started_at = serializers.DateTimeField(source="job.started_at", allow_null=True, read_only=True)
+    finished_at = serializers.DateTimeField(
+        source="job.finished_at", allow_null=True, read_only=True
+    )
+    cancelled_at = serializers.DateTimeField(
+        source="job.cancelled_at", allow_null=True, read_only=True
+    )
+    updated_at = serializers.DateTimeField(source="job.updated_at", read_only=True)
     failures = BulkJobFailureSerializer(many=True)
 
 

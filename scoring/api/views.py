@@ -32,14 +32,14 @@ from scoring.api.serializers import (
 )
 from scoring.assessments import bulk
 from scoring.customers.access import AccessSource
-from scoring.customers.reveal import can_reveal_personal_data, customer_reveal_with_access
+from scoring.customers.reveal import customer_reveal_with_access
 from scoring.models import Assessment, BulkJob, Customer
 
 CanViewAssessments = allowed_by(permissions.can_view_assessments)
 CanViewBulkJobs = allowed_by(permissions.can_view_bulk_jobs)
 CanStartBulkJobs = allowed_by(permissions.can_start_bulk_jobs)
 CanManageBulkJobs = allowed_by(permissions.can_manage_bulk_jobs)
-CanRevealPersonalData = allowed_by(can_reveal_personal_data)
+CanRevealPersonalData = allowed_by(permissions.can_reveal_personal_data)
 
 
 def _progress_response(job_id: int, code: int = status.HTTP_200_OK) -> Response:
@@ -60,7 +60,7 @@ class AssessmentDetailAPI(APIView):
         try:
             assessment = selectors.assessment_detail(assessment_id=pk)
         except Assessment.DoesNotExist:
-            raise NotFound() from None
+            raise NotFound from None
         return Response(AssessmentSerializer(assessment).data)
 
 
@@ -98,7 +98,7 @@ class BulkJobDetailAPI(APIView):
         try:
             return _progress_response(pk)
         except BulkJob.DoesNotExist:
-            raise NotFound() from None
+            raise NotFound from None
 
 
 class _BulkJobActionAPI(APIView):
@@ -107,7 +107,7 @@ class _BulkJobActionAPI(APIView):
 
     def post(self, request: Request, pk: int) -> Response:
         if not BulkJob.objects.filter(pk=pk).exists():
-            raise NotFound()
+            raise NotFound
         type(self).service(actor=request.user, job_id=pk)
         return _progress_response(pk)
 
@@ -180,7 +180,7 @@ class CustomerRevealAPI(APIView):
                 ip_address=client_ip_address(request),
             )
         except Customer.DoesNotExist:
-            raise NotFound() from None
+            raise NotFound from None
         body = {
             "customer": reveal.customer_id,
             "fields": reveal.values,

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.actions import AuditAction
 from audit.history_rows import change_reason
 from audit.log import audit_record
 from portal.permissions import SystemActor
@@ -96,12 +97,12 @@ def assessments_score_scheduled(*, actor: SystemActor, customer_ids: Sequence[in
         with transaction.atomic():
             insert_with_history(
                 rows,
-                change_reason=change_reason("assessment.scheduled", actor),
+                change_reason=change_reason(AuditAction.ASSESSMENT_SCHEDULED, actor),
                 history_date=now,
             )
             audit_record(
                 actor=actor,
-                action="assessment.scheduled_batch",
+                action=AuditAction.ASSESSMENT_SCHEDULED_BATCH,
                 target=scorecard,
                 data={
                     "assessments": len(rows),

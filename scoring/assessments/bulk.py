@@ -24,7 +24,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from audit.history_rows import change_reason, save_with_history
+from audit.actions import AuditAction
+from audit.changes import record_change
+from audit.history_rows import change_reason
 from audit.log import audit_record
 from portal.errors import Conflict
 from portal.permissions import SystemActor
@@ -100,13 +102,10 @@ def bulk_job_start(
         created_at=now,
         finished_at=None if total else now,
     )
-    job._history_user = actor  # type: ignore[attr-defined]
-    job._change_reason = change_reason("bulk_job.started", actor)  # type: ignore[attr-defined]
-    job.save()
-    audit_record(
+    record_change(
+        job,
         actor=actor,
-        action="bulk_job.started",
-        target=job,
+        action=AuditAction.BULK_JOB_STARTED,
         data={"filters": clean, "scorecard_version": scorecard.version, "total": total},
     )
     if total:
@@ -134,17 +133,13 @@ def bulk_job_plan(*, job_id: int) -> int:
         else:
             job.status = BulkJobStatus.FINISHED
             job.finished_at = now
-        save_with_history(
+        chunks = [ids[i : i + BULK_CHUNK_SIZE] for i in range(0, len(ids), BULK_CHUNK_SIZE)]
+        record_change(
             job,
             actor=PLAN_ACTOR,
-            reason=change_reason("bulk_job.planned", PLAN_ACTOR, f"{len(ids)} customers"),
-            fields=["total", "started_at", "status", "finished_at", "updated_at"],
-        )
-        chunks = [ids[i : i + BULK_CHUNK_SIZE] for i in range(0, len(ids), BULK_CHUNK_SIZE)]
-        audit_record(
-            actor=PLAN_ACTOR,
-            action="bulk_job.planned",
-            target=job,
+            action=AuditAction.BULK_JOB_PLANNED,
+            detail=f"{len(ids)} customers",
+            update_fields=["total", "started_at", "status", "finished_at", "updated_at"],
             data={"customers": len(ids), "chunks": len(chunks), "total": job.total},
         )
 
@@ -221,7 +216,7 @@ def _bulk_chunk_record(*, job_id: int, rows: list[Assessment]) -> ChunkReport:
         row.requested_by_label = requested_by_label
     insert_with_history(
         rows,
-        change_reason=change_reason("assessment.bulk", BULK_ACTOR, f"job {job_id}"),
+        change_reason=change_reason(AuditAction.ASSESSMENT_BULK, BULK_ACTOR, f"job {job_id}"),
         history_date=now,
     )
     written = len(rows)
@@ -240,7 +235,7 @@ def _bulk_chunk_record(*, job_id: int, rows: list[Assessment]) -> ChunkReport:
     finished = job.status == BulkJobStatus.FINISHED
     audit_record(
         actor=BULK_ACTOR,
-        action="bulk_job.chunk_recorded",
+        action=AuditAction.BULK_JOB_CHUNK_RECORDED,
         target=job,
         data={
             "assessments": written,
@@ -254,11 +249,11 @@ def _bulk_chunk_record(*, job_id: int, rows: list[Assessment]) -> ChunkReport:
     )
     if finished:
         job._history_user = None  # type: ignore[attr-defined]
-        job._change_reason = change_reason("bulk_job.finished", BULK_ACTOR)  # type: ignore[attr-defined]
+        job._change_reason = change_reason(AuditAction.BULK_JOB_FINISHED, BULK_ACTOR)  # type: ignore[attr-defined]
         BulkJob.history.bulk_history_create([job], update=True, default_date=now)
         audit_record(
             actor=BULK_ACTOR,
-            action="bulk_job.finished",
+            action=AuditAction.BULK_JOB_FINISHED,
             target=job,
             data={"done": job.done, "failed": job.failed, "total": job.total},
         )
@@ -277,19 +272,13 @@ def bulk_job_cancel(*, actor: User, job_id: int) -> BulkJob:
     job.status = BulkJobStatus.CANCELLED
     job.cancelled_at = timezone.now()
     job.cancelled_by = actor
-    save_with_history(
+    return record_change(
         job,
         actor=actor,
-        reason=change_reason("bulk_job.cancelled", actor),
-        fields=["status", "cancelled_at", "cancelled_by", "updated_at"],
-    )
-    audit_record(
-        actor=actor,
-        action="bulk_job.cancelled",
-        target=job,
+        action=AuditAction.BULK_JOB_CANCELLED,
+        update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"],
         data={"done": job.done, "failed": job.failed, "total": job.total},
     )
-    return job
 
 
 @transaction.atomic
@@ -304,16 +293,11 @@ def bulk_job_resume(*, actor: User, job_id: int) -> BulkJob:
     job.status = BulkJobStatus.QUEUED
     job.cancelled_at = None
     job.cancelled_by = None
-    save_with_history(
+    record_change(
         job,
         actor=actor,
-        reason=change_reason("bulk_job.resumed", actor),
-        fields=["status", "cancelled_at", "cancelled_by", "updated_at"],
-    )
-    audit_record(
-        actor=actor,
-        action="bulk_job.resumed",
-        target=job,
+        action=AuditAction.BULK_JOB_RESUMED,
+        update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"],
         data={"done": job.done, "failed": job.failed, "total": job.total},
     )
     enqueue_plan(job.pk)

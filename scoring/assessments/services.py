@@ -31,8 +31,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from audit.actions import AuditAction
+from audit.changes import record_change
 from audit.history_rows import change_reason, history_user, save_with_history
-from audit.log import audit_record
 from portal.permissions import SystemActor, actor_label
 from scoring import selectors
 from scoring.assessments.errors import DOMAIN_ERRORS, consent_refusal, error_message
@@ -131,13 +132,11 @@ def assessment_request(
         requested_by_label=actor_label(actor),
         queued_at=timezone.now(),
     )
-    assessment._history_user = history_user(actor)  # type: ignore[attr-defined]
-    assessment._change_reason = change_reason("assessment.requested", actor, trigger)  # type: ignore[attr-defined]
-    assessment.save()
-    audit_record(
+    record_change(
+        assessment,
         actor=actor,
-        action="assessment.requested",
-        target=assessment,
+        action=AuditAction.ASSESSMENT_REQUESTED,
+        detail=trigger,
         data={
             "customer": customer_id,
             "credit_line": credit_line_id,
@@ -165,9 +164,10 @@ def _assessment_claim(assessment_id: int) -> Assessment | None:
         if not claimed:
             return None
         assessment = Assessment.objects.select_related("scorecard").get(pk=assessment_id)
+        # The conditional UPDATE above was the change: its history row is written directly.
         assessment._history_user = None  # type: ignore[attr-defined]
         assessment._change_reason = change_reason(  # type: ignore[attr-defined]
-            "assessment.started", RUN_ACTOR, f"attempt {assessment.attempts}"
+            AuditAction.ASSESSMENT_STARTED, RUN_ACTOR, f"attempt {assessment.attempts}"
         )
         Assessment.history.bulk_history_create([assessment], update=True)
         return assessment
@@ -235,22 +235,18 @@ def _assessment_record_success(
     assessment.status = AssessmentStatus.SUCCEEDED
     assessment.error = ""
     assessment.finished_at = timezone.now()
-    save_with_history(
+    record_change(
         assessment,
         actor=RUN_ACTOR,
-        reason=change_reason("assessment.succeeded", RUN_ACTOR, f"attempt {attempt}"),
-        fields=[
+        action=AuditAction.ASSESSMENT_SUCCEEDED,
+        detail=f"attempt {attempt}",
+        update_fields=[
             *result.assessment_fields(),
             "features",
             "status",
             "error",
             "finished_at",
         ],
-    )
-    audit_record(
-        actor=RUN_ACTOR,
-        action="assessment.succeeded",
-        target=assessment,
         data={
             "customer": assessment.customer_id,
             "scorecard_version": scorecard_version,
@@ -293,16 +289,12 @@ def _assessment_record_failure(
     if snapshot is not None:
         assessment.features = snapshot
         fields.append("features")
-    save_with_history(
+    record_change(
         assessment,
         actor=actor,
-        reason=change_reason("assessment.failed", actor, f"attempt {assessment.attempts}"),
-        fields=fields,
-    )
-    audit_record(
-        actor=actor,
-        action="assessment.failed",
-        target=assessment,
+        action=AuditAction.ASSESSMENT_FAILED,
+        detail=f"attempt {assessment.attempts}",
+        update_fields=fields,
         data={
             "customer": assessment.customer_id,
             "trigger": assessment.trigger,
@@ -332,7 +324,7 @@ def assessment_requeue(*, assessment_id: int, reason: str) -> bool:
     save_with_history(
         assessment,
         actor=RUN_ACTOR,
-        reason=change_reason("assessment.requeued", RUN_ACTOR, f"transient {reason}"),
+        reason=change_reason(AuditAction.ASSESSMENT_REQUEUED, RUN_ACTOR, f"transient {reason}"),
         fields=["status", "started_at"],
     )
     return True

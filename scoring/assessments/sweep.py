@@ -16,8 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.actions import AuditAction
+from audit.changes import record_change
 from audit.history_rows import change_reason, save_with_history
-from audit.log import audit_record
 from portal.permissions import SystemActor
 from scoring.assessments.bulk import enqueue_plan
 from scoring.assessments.services import RUN_TIME_LIMIT, enqueue_run
@@ -87,7 +88,7 @@ def assessments_sweep(*, now: datetime | None = None) -> SweepReport:
         save_with_history(
             assessment,
             actor=SWEEP_ACTOR,
-            reason=change_reason("assessment.resent", SWEEP_ACTOR),
+            reason=change_reason(AuditAction.ASSESSMENT_RESENT, SWEEP_ACTOR),
             fields=["queued_at"],
         )
         resent.append(assessment.pk)
@@ -105,18 +106,12 @@ def assessments_sweep(*, now: datetime | None = None) -> SweepReport:
         assessment.status = AssessmentStatus.QUEUED
         assessment.started_at = None
         assessment.queued_at = now
-        save_with_history(
+        record_change(
             assessment,
             actor=SWEEP_ACTOR,
-            reason=change_reason(
-                "assessment.requeued", SWEEP_ACTOR, f"worker lost in attempt {assessment.attempts}"
-            ),
-            fields=["status", "started_at", "queued_at"],
-        )
-        audit_record(
-            actor=SWEEP_ACTOR,
-            action="assessment.requeued",
-            target=assessment,
+            action=AuditAction.ASSESSMENT_REQUEUED,
+            detail=f"worker lost in attempt {assessment.attempts}",
+            update_fields=["status", "started_at", "queued_at"],
             data={
                 "customer": assessment.customer_id,
                 "attempt": assessment.attempts,
@@ -135,16 +130,12 @@ def assessments_sweep(*, now: datetime | None = None) -> SweepReport:
     )
     for job in stalled:
         job.status = BulkJobStatus.QUEUED
-        save_with_history(
+        record_change(
             job,
             actor=SWEEP_ACTOR,
-            reason=change_reason("bulk_job.replanned", SWEEP_ACTOR, "no progress"),
-            fields=["status", "updated_at"],
-        )
-        audit_record(
-            actor=SWEEP_ACTOR,
-            action="bulk_job.replanned",
-            target=job,
+            action=AuditAction.BULK_JOB_REPLANNED,
+            detail="no progress",
+            update_fields=["status", "updated_at"],
             data={"done": job.done, "total": job.total, "failed": job.failed},
         )
         enqueue_plan(job.pk)
@@ -172,16 +163,12 @@ def _sweep_fail(assessment: Assessment, *, now: datetime) -> None:
         "The worker running this assessment was lost or failed %(n)d times; gave up. "
         "Re-run the assessment."
     ) % {"n": assessment.attempts}
-    save_with_history(
+    record_change(
         assessment,
         actor=SWEEP_ACTOR,
-        reason=change_reason("assessment.failed", SWEEP_ACTOR, "worker lost"),
-        fields=["status", "finished_at", "error"],
-    )
-    audit_record(
-        actor=SWEEP_ACTOR,
-        action="assessment.failed",
-        target=assessment,
+        action=AuditAction.ASSESSMENT_FAILED,
+        detail="worker lost",
+        update_fields=["status", "finished_at", "error"],
         data={
             "customer": assessment.customer_id,
             "trigger": assessment.trigger,

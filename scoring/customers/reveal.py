@@ -19,14 +19,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit.actions import AuditAction
 from audit.log import audit_record
 from portal.permissions import actor_label
 from scoring.customers.access import AccessSource, PersonalDataAccess, PersonalField
 from scoring.models import Customer
+from scoring.permissions import ensure_can_reveal_personal_data
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -34,16 +36,13 @@ if TYPE_CHECKING:
 __all__ = [
     "PURPOSE_MAX_LENGTH",
     "PURPOSE_MIN_LENGTH",
-    "REVEAL_PERMISSION",
     "Reveal",
-    "can_reveal_personal_data",
     "customer_reveal",
     "customer_reveal_with_access",
 ]
 
 logger = logging.getLogger(__name__)
 
-REVEAL_PERMISSION = "scoring.reveal_personal_data"
 PURPOSE_MIN_LENGTH = 5
 PURPOSE_MAX_LENGTH = 500  # PersonalDataAccess.purpose
 
@@ -64,16 +63,6 @@ class Reveal:
     def empty_fields(self) -> list[str]:
         """The requested fields with nothing on file (erased, or never recorded)."""
         return [name for name, value in self.values.items() if not value]
-
-
-def can_reveal_personal_data(actor: Any) -> bool:
-    """Officers, supervisors and privacy officers; never auditors (they read the log)."""
-    return bool(getattr(actor, "is_authenticated", False) and actor.has_perm(REVEAL_PERMISSION))
-
-
-def _ensure_can_reveal(actor: Any) -> None:
-    if not can_reveal_personal_data(actor):
-        raise PermissionDenied(_("You may not reveal customers' personal data."))
 
 
 def _clean_fields(fields: Sequence[str], errors: dict[str, list[str]]) -> list[str]:
@@ -127,7 +116,7 @@ def customer_reveal_with_access(
     ip_address: str | None,
 ) -> Reveal:
     """Reveal ``fields`` of a customer for ``purpose``, logged; see ``customer_reveal``."""
-    _ensure_can_reveal(actor)
+    ensure_can_reveal_personal_data(actor)
     if source not in AccessSource.values:
         raise ValueError(f"Unknown access source {source!r}.")
     errors: dict[str, list[str]] = {}
@@ -150,7 +139,7 @@ def customer_reveal_with_access(
             case_id=case_id,
             source=source,
             ip_address=ip_address,
-            action="customer.revealed",
+            action=AuditAction.CUSTOMER_REVEALED,
             audit_data={"empty_fields": [name for name in chosen if not values[name]]},
         )
     # Ids and field names only, never the values.
@@ -219,7 +208,7 @@ def personal_data_access_record(
     ip_address: str | None,
     case_id: int | None = None,
     request_id: int | None = None,
-    action: str = "customer.revealed",
+    action: str = AuditAction.CUSTOMER_REVEALED,
     audit_data: Mapping[str, Any] | None = None,
 ) -> PersonalDataAccess:
     """Record that ``actor`` saw ``fields`` of a customer in plain text: the one way to write

@@ -25,10 +25,10 @@ from scoring.customers.access import AccessSource, PersonalField
 from scoring.customers.reveal import (
     PURPOSE_MAX_LENGTH,
     Reveal,
-    can_reveal_personal_data,
     customer_reveal_with_access,
 )
 from scoring.models import Customer
+from scoring.permissions import can_reveal_personal_data
 
 PARTIAL = "scoring/_reveal_form.html"
 PAGE = "scoring/_reveal_page.html"

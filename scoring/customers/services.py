@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from audit.history_rows import change_reason
+from audit.actions import AuditAction
+from audit.changes import record_change
 from audit.log import audit_record
 from portal.errors import Conflict
 from portal.permissions import SystemActor
@@ -61,19 +62,16 @@ def customer_create(
         consent_version=consent_version if consent_financial_info else "",
         consent_at=now if consent_financial_info else None,
     )
-    customer._change_reason = change_reason("customer.created", actor)  # type: ignore[attr-defined]
-    customer.save()
-    audit_record(
+    return record_change(
+        customer,
         actor=actor,
-        action="customer.created",
-        target=customer,
+        action=AuditAction.CUSTOMER_CREATED,
         data={
             "external_id": external_id,
             "phone_masked": customer.masked_phone,
             "consent_financial_info": consent_financial_info,
         },
     )
-    return customer
 
 
 @dataclass(frozen=True)
@@ -101,7 +99,7 @@ def customer_search(*, actor: User, term: str) -> CustomerSearchResult:
     ids = customers_matching(kind=kind, value=value)
     audit_record(
         actor=actor,
-        action="customer.searched",
+        action=AuditAction.CUSTOMER_SEARCHED,
         target=("scoring.customer", str(ids[0])) if len(ids) == 1 else None,
         data={"match_kind": kind, "results": len(ids), "customers": ids},
     )

@@ -153,7 +153,7 @@ class _Generator:
             lift_reason=self.rng.choice(LIFT_REASONS),
         )
 
-    def customer(self, index: int) -> DemoCustomer:
+    def customer(self, index: int) -> DemoCustomer:  # noqa: C901  (one draw per demo attribute, in a fixed order for determinism)
         rng = self.rng
         female = rng.random() < 0.5
         surname = rng.choices(SURNAMES, cum_weights=SURNAME_CUM_WEIGHTS)[0]

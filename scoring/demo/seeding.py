@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.actions import AuditAction
 from audit.history_rows import change_reason
 from audit.log import audit_record
 from portal.permissions import SystemActor
@@ -37,7 +38,7 @@ from scoring.models import (
     personal_hashes,
 )
 
-CHANGE_REASON = change_reason("demo.seeded", SystemActor("seed_demo"))
+CHANGE_REASON = change_reason(AuditAction.DEMO_SEEDED, SystemActor("seed_demo"))
 
 
 @dataclass
@@ -315,6 +316,9 @@ def demo_seed(
         progress=progress,
     )
     audit_record(
-        actor=actor, action="demo.seeded", target=None, data=result.as_audit_data(seed=seed)
+        actor=actor,
+        action=AuditAction.DEMO_SEEDED,
+        target=None,
+        data=result.as_audit_data(seed=seed),
     )
     return result

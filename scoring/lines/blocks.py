@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from audit.history_rows import change_reason, history_user
-from audit.log import audit_record
+from audit.actions import AuditAction
+from audit.changes import record_change
+from audit.history_rows import history_user
 from portal.errors import Conflict
 from portal.permissions import SystemActor, actor_label
 from scoring.models import (
@@ -97,15 +98,13 @@ def block_raise(
         raised_by_label=actor_label(actor),
         note=note,
     )
-    block._history_user = history_user(actor)  # type: ignore[attr-defined]
-    block._change_reason = change_reason("block.raised", actor, reason_code)  # type: ignore[attr-defined]
-    block.save()
-
-    audit_record(
+    # The data is read after the save: "after" is the line's usability with the block.
+    return record_change(
+        block,
         actor=actor,
-        action="block.raised",
-        target=block,
-        data={
+        action=AuditAction.BLOCK_RAISED,
+        detail=reason_code,
+        data=lambda: {
             "credit_line": line.pk,
             "customer": line.customer_id,
             "reason_code": reason_code,
@@ -114,7 +113,6 @@ def block_raise(
             "after": _usability(line.pk),
         },
     )
-    return block
 
 
 @transaction.atomic
@@ -141,15 +139,13 @@ def block_lift(*, actor: Actor, block_id: int, reason: str) -> Block:
     block.lifted_by = history_user(actor)
     block.lifted_by_label = actor_label(actor)
     block.lift_reason = reason
-    block._history_user = history_user(actor)  # type: ignore[attr-defined]
-    block._change_reason = change_reason("block.lifted", actor, reason)  # type: ignore[attr-defined]
-    block.save(update_fields=["lifted_at", "lifted_by", "lifted_by_label", "lift_reason"])
-
-    audit_record(
+    return record_change(
+        block,
         actor=actor,
-        action="block.lifted",
-        target=block,
-        data={
+        action=AuditAction.BLOCK_LIFTED,
+        detail=reason,
+        update_fields=["lifted_at", "lifted_by", "lifted_by_label", "lift_reason"],
+        data=lambda: {
             "credit_line": line.pk,
             "customer": line.customer_id,
             "reason_code": block.reason_code,
@@ -159,4 +155,3 @@ def block_lift(*, actor: Actor, block_id: int, reason: str) -> Block:
             "after": _usability(line.pk),
         },
     )
-    return block

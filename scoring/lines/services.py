@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from audit.history_rows import change_reason, save_with_history
-from audit.log import audit_record
+from audit.actions import AuditAction
+from audit.changes import record_change
 from portal.errors import Conflict
 from portal.permissions import SystemActor
 from scoring.models import (
@@ -76,12 +76,10 @@ def credit_line_open(
     ):
         raise Conflict(_("The customer already has an open line for this product."))
     line.full_clean()  # choices, amounts and the check constraints, before the database
-    line._change_reason = change_reason("credit_line.opened", actor)  # type: ignore[attr-defined]
-    line.save()
-    audit_record(
+    return record_change(
+        line,
         actor=actor,
-        action="credit_line.opened",
-        target=line,
+        action=AuditAction.CREDIT_LINE_OPENED,
         data={
             "customer": customer.pk,
             "product": product,
@@ -90,7 +88,6 @@ def credit_line_open(
             "usable_limit": line.usable_limit,
         },
     )
-    return line
 
 
 # --- automatic application of a recommendation -------------------------------------------------
@@ -126,16 +123,12 @@ def credit_line_apply_recommendation(
         return None
     before = line.usable_limit
     line.usable_limit = target
-    line._change_reason = change_reason(  # type: ignore[attr-defined]
-        "credit_line.recommendation_applied",
-        actor,
-        f"assessment #{assessment.pk}, scorecard v{assessment.scorecard.version}",
-    )
-    line.save(update_fields=["usable_limit", "updated_at"])
-    audit_record(
+    return record_change(
+        line,
         actor=actor,
-        action="credit_line.recommendation_applied",
-        target=line,
+        action=AuditAction.CREDIT_LINE_RECOMMENDATION_APPLIED,
+        detail=f"assessment #{assessment.pk}, scorecard v{assessment.scorecard.version}",
+        update_fields=["usable_limit", "updated_at"],
         data={
             "assessment": assessment.pk,
             "scorecard_version": assessment.scorecard.version,
@@ -144,7 +137,6 @@ def credit_line_apply_recommendation(
             "granted_limit": line.granted_limit,
         },
     )
-    return line
 
 
 # --- usable limit set by a person ----------------------------------------------------------------
@@ -178,16 +170,12 @@ def credit_line_set_usable_limit(
         )
     before = line.usable_limit
     line.usable_limit = usable_limit
-    save_with_history(
+    record_change(
         line,
         actor=actor,
-        reason=change_reason("credit_line.usable_limit_set", actor, reason),
-        fields=["usable_limit", "updated_at"],
-    )
-    audit_record(
-        actor=actor,
-        action="credit_line.usable_limit_set",
-        target=line,
+        action=AuditAction.CREDIT_LINE_USABLE_LIMIT_SET,
+        detail=reason,
+        update_fields=["usable_limit", "updated_at"],
         data={
             **(audit_data or {}),
             "customer": line.customer_id,

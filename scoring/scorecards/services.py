@@ -20,8 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from audit.history_rows import CHANGE_REASON_MAX_LENGTH, change_reason, history_user
-from audit.log import audit_record
+from audit.actions import AuditAction
+from audit.changes import record_change
+from audit.history_rows import change_reason, history_user, save_with_history
 from portal.errors import Conflict
 from portal.permissions import SystemActor
 from scoring.models import (
@@ -49,12 +50,6 @@ SCORECARD_EDITABLE_FIELDS: frozenset[str] = frozenset(
         "auto_apply",
     }
 )
-
-
-def _save_scorecard(scorecard: Scorecard, *, actor: Actor, reason: str, **kwargs: Any) -> None:
-    scorecard._history_user = history_user(actor)  # type: ignore[attr-defined]
-    scorecard._change_reason = reason[:CHANGE_REASON_MAX_LENGTH]  # type: ignore[attr-defined]
-    scorecard.save(**kwargs)
 
 
 def _scorecard_create(
@@ -94,11 +89,10 @@ def _scorecard_create(
         **fields,
     )
     scorecard.full_clean(exclude=["characteristics", "limit_policy", "block_rules", "metrics"])
-    _save_scorecard(scorecard, actor=actor, reason=change_reason("scorecard.created", actor))
-    audit_record(
+    return record_change(
+        scorecard,
         actor=actor,
-        action="scorecard.created",
-        target=scorecard,
+        action=AuditAction.SCORECARD_CREATED,
         data={
             "version": scorecard.version,
             "source": source,
@@ -106,7 +100,6 @@ def _scorecard_create(
             "metrics": {k: str(v) for k, v in (metrics or {}).items()},
         },
     )
-    return scorecard
 
 
 @transaction.atomic
@@ -195,14 +188,12 @@ def scorecard_update_draft(
     for name, value in changes.items():
         setattr(scorecard, name, value)
     validate_scorecard(scorecard)
-    _save_scorecard(scorecard, actor=actor, reason=change_reason("scorecard.edited", actor))
-    audit_record(
+    return record_change(
+        scorecard,
         actor=actor,
-        action="scorecard.edited",
-        target=scorecard,
+        action=AuditAction.SCORECARD_EDITED,
         data={"version": scorecard.version, "fields": sorted(changes)},
     )
-    return scorecard
 
 
 @transaction.atomic
@@ -243,14 +234,16 @@ def scorecard_activate(*, actor: User, scorecard_id: int) -> Scorecard:
     validate_scorecard(target)
 
     now = timezone.now()
-    reason = change_reason(
-        "scorecard.activated",
-        actor,
-        f"v{target.version} replaces v{previous.version}" if previous else f"v{target.version}",
-    )
+    detail = f"v{target.version} replaces v{previous.version}" if previous else f"v{target.version}"
     if previous is not None:
+        # The old champion's history row gives the same reason; the entry is the new one's.
         previous.is_champion = False
-        _save_scorecard(previous, actor=actor, reason=reason, update_fields=["is_champion"])
+        save_with_history(
+            previous,
+            actor=actor,
+            reason=change_reason(AuditAction.SCORECARD_ACTIVATED, actor, detail),
+            fields=["is_champion"],
+        )
     first_activation = target.activated_at is None
     target.status = ScorecardStatus.ACTIVE
     target.is_champion = True
@@ -259,11 +252,12 @@ def scorecard_activate(*, actor: User, scorecard_id: int) -> Scorecard:
         target.activated_at = now
         target.activated_by = actor
         update += ["activated_at", "activated_by"]
-    _save_scorecard(target, actor=actor, reason=reason, update_fields=update)
-    audit_record(
+    return record_change(
+        target,
         actor=actor,
-        action="scorecard.activated",
-        target=target,
+        action=AuditAction.SCORECARD_ACTIVATED,
+        detail=detail,
+        update_fields=update,
         data={
             "version": target.version,
             "previous_version": previous.version if previous else None,
@@ -271,4 +265,3 @@ def scorecard_activate(*, actor: User, scorecard_id: int) -> Scorecard:
             "cutoff": target.cutoff,
         },
     )
-    return target

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from audit.actions import AuditAction
 from audit.log import audit_record
 from portal.errors import Conflict
 from scoring.models import (
@@ -181,7 +182,7 @@ def scorecard_shadow_compare(
     )
     audit_record(
         actor=actor,
-        action="scorecard.shadow_compared",
+        action=AuditAction.SCORECARD_SHADOW_COMPARED,
         target=challenger,
         data={
             "champion_version": champion.version,

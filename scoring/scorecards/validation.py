@@ -38,52 +38,71 @@ def validate_spec(
     ``ReasonCode``; a limit policy with strictly ascending ``min_score`` and limits that
     never fall; block rules with a known feature, operator and code."""
     errors: list[str] = []
-    codes = set(ReasonCode.values)
     if not _is_int(base_points):
         errors.append(_("Base points must be a whole number."))
     if not _is_int(cutoff):
         errors.append(_("The cut-off must be a whole number."))
+    errors += _characteristics_errors(characteristics)
+    errors += _limit_policy_errors(limit_policy)
+    errors += _block_rules_errors(block_rules)
+    if errors:
+        raise ValidationError(errors, code="invalid_scorecard")
 
+
+def _characteristics_errors(characteristics: Any) -> list[str]:
+    errors: list[str] = []
     if not isinstance(characteristics, list) or not characteristics:
-        errors.append(_("A scorecard needs at least one characteristic."))
-        characteristics = []
+        return [_("A scorecard needs at least one characteristic.")]
     keys: set[str] = set()
     for position, ch in enumerate(characteristics, start=1):
         if not isinstance(ch, dict):
             errors.append(_("Characteristic %(n)d is not an object.") % {"n": position})
             continue
         key = str(ch.get("key") or "")
-        where = key or str(position)
         if not key:
             errors.append(_("Characteristic %(n)d has no key.") % {"n": position})
         elif key in keys or key == "base":
             errors.append(_("Characteristic key “%(key)s” is used twice.") % {"key": key})
         keys.add(key)
-        if ch.get("feature") not in SCORABLE_FEATURES:
-            errors.append(
-                _("Characteristic “%(key)s” reads an unknown feature “%(feature)s”.")
-                % {"key": where, "feature": ch.get("feature")}
-            )
-        if not _is_int(ch.get("missing_points", 0)):
-            errors.append(
-                _("Characteristic “%(key)s”: missing points must be a whole number.")
-                % {"key": where}
-            )
-        reason = ch.get("reason_code") or ""
-        if reason and reason not in codes:
-            errors.append(
-                _("Characteristic “%(key)s”: unknown reason code “%(code)s”.")
-                % {"key": where, "code": reason}
-            )
-        bins = ch.get("bins")
-        if not isinstance(bins, list) or not bins:
-            errors.append(_("Characteristic “%(key)s” has no bins.") % {"key": where})
-            continue
-        errors.extend(_bin_errors(where, bins))
+        errors += _characteristic_errors(key or str(position), ch)
+    return errors
 
+
+def _characteristic_errors(where: str, ch: dict[str, Any]) -> list[str]:
+    errors: list[str] = []
+    if ch.get("feature") not in SCORABLE_FEATURES:
+        errors.append(
+            _("Characteristic “%(key)s” reads an unknown feature “%(feature)s”.")
+            % {"key": where, "feature": ch.get("feature")}
+        )
+    if not _is_int(ch.get("missing_points", 0)):
+        errors.append(
+            _("Characteristic “%(key)s”: missing points must be a whole number.") % {"key": where}
+        )
+    reason = ch.get("reason_code") or ""
+    if reason and reason not in set(ReasonCode.values):
+        errors.append(
+            _("Characteristic “%(key)s”: unknown reason code “%(code)s”.")
+            % {"key": where, "code": reason}
+        )
+    bins = ch.get("bins")
+    if not isinstance(bins, list) or not bins:
+        errors.append(_("Characteristic “%(key)s” has no bins.") % {"key": where})
+        return errors
+    return errors + _bin_errors(where, bins)
+
+
+def _band_limit(band: dict[str, Any]) -> Decimal:
+    try:
+        return Decimal(str(band.get("limit")))
+    except InvalidOperation:
+        return Decimal("NaN")
+
+
+def _limit_policy_errors(limit_policy: Any) -> list[str]:
     if not isinstance(limit_policy, list):
-        errors.append(_("The limit policy must be a list of bands."))
-        limit_policy = []
+        return [_("The limit policy must be a list of bands.")]
+    errors: list[str] = []
     previous: tuple[int, Decimal] | None = None
     for position, band in enumerate(limit_policy, start=1):
         if not isinstance(band, dict) or not _is_int(band.get("min_score")):
@@ -91,10 +110,7 @@ def validate_spec(
                 _("Limit band %(n)d needs a whole-number minimum score.") % {"n": position}
             )
             continue
-        try:
-            limit = Decimal(str(band.get("limit")))
-        except InvalidOperation:
-            limit = Decimal("NaN")
+        limit = _band_limit(band)
         if not limit.is_finite() or limit < 0:
             errors.append(_("Limit band %(n)d needs a limit of zero or more.") % {"n": position})
             continue
@@ -106,15 +122,18 @@ def validate_spec(
             elif limit < previous[1]:
                 errors.append(_("A higher score band may not have a lower limit."))
         previous = (band["min_score"], limit)
+    return errors
 
+
+def _block_rules_errors(block_rules: Any) -> list[str]:
     if not isinstance(block_rules, list):
-        errors.append(_("The block rules must be a list."))
-        block_rules = []
+        return [_("The block rules must be a list.")]
+    errors: list[str] = []
     for position, rule in enumerate(block_rules, start=1):
         if not isinstance(rule, dict):
             errors.append(_("Block rule %(n)d is not an object.") % {"n": position})
             continue
-        if rule.get("code") not in codes:
+        if rule.get("code") not in set(ReasonCode.values):
             errors.append(
                 _("Block rule %(n)d: unknown reason code “%(code)s”.")
                 % {"n": position, "code": rule.get("code")}
@@ -133,8 +152,7 @@ def validate_spec(
             _is_number(rule.get("value")) or isinstance(rule.get("value"), bool)
         ):
             errors.append(_("Block rule %(n)d needs a number to compare with.") % {"n": position})
-    if errors:
-        raise ValidationError(errors, code="invalid_scorecard")
+    return errors
 
 
 def _bin_errors(where: str, bins: list[Any]) -> list[str]:

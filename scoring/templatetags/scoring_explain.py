@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 
 from scoring.models import Assessment, AssessmentStatus
+from scoring.permissions import can_request_assessments
 from scoring.scorecards import charts, explain
 
 register = template.Library()
@@ -29,7 +30,6 @@ def assessment_result(context: template.Context, assessment: Assessment) -> dict
         "diff": explain.assessment_diff(previous, assessment) if previous else None,
         "previous": previous,
         # A page that offers its own re-run (the case page) sets ``rerun_elsewhere``.
-        "can_rerun": bool(user and user.has_perm("scoring.add_assessment"))
-        and not context.get("rerun_elsewhere"),
+        "can_rerun": can_request_assessments(user) and not context.get("rerun_elsewhere"),
         "csrf_token": context.get("csrf_token"),
     }

@@ -12,9 +12,9 @@ from typing import Any
 
 from django import template
 
-from scoring.customers.reveal import can_reveal_personal_data
 from scoring.customers.reveal_views import reveal_context
 from scoring.models import Customer
+from scoring.permissions import can_reveal_personal_data
 
 register = template.Library()
 

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
 from accounts.models import User
 from tests.conftest import sign_in
-
-pytestmark = pytest.mark.browser
 
 
 def test_a_wrong_password_then_the_lockout_message_after_five_failures(

@@ -15,8 +15,6 @@ from scoring.models import Assessment, AssessmentStatus, CreditLine
 from tests.conftest import sign_in
 from tests.factories.scoring import make_assessment
 
-pytestmark = pytest.mark.browser
-
 
 @pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
 def test_officer_claims_reruns_and_proposes_and_a_supervisor_approves(

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
+from audit import changes as audit_changes
 from audit.models import AuditEntry
 from cases.decisions.policy import (
     LIMIT_ABOVE_RECOMMENDATION,
@@ -20,7 +21,6 @@ from cases.decisions.policy import (
 from cases.decisions.services import decision_approve, decision_propose, decision_reject
 from cases.models import Case, CaseEvent, CaseEventKind, CaseStatus, Decision, DecisionState
 from portal.errors import Conflict
-from scoring.lines import services as scoring_services
 from scoring.models import Assessment, AssessmentStatus, Block, CreditLine
 from tests.cases.conftest import MakeCase
 from tests.factories.scoring import make_assessment
@@ -161,14 +161,14 @@ def test_the_line_change_is_all_or_nothing(
     case = make_case(assignee=officer)
     line = case.credit_line
     history_rows = line.history.count()
-    real = scoring_services.audit_record
+    real = audit_changes.audit_record
 
     def failing(**kwargs: Any) -> Any:
         if kwargs["action"] == "credit_line.usable_limit_set":
             raise RuntimeError("audit log unavailable")
         return real(**kwargs)
 
-    monkeypatch.setattr(scoring_services, "audit_record", failing)
+    monkeypatch.setattr(audit_changes, "audit_record", failing)  # record_change appends
 
     with pytest.raises(RuntimeError):
         _propose(officer, case, usable_limit="5000")

@@ -150,7 +150,7 @@ def test_simultaneous_events_for_one_customer_open_one_case():
                 source=CaseSource.SIGNAL,
             )
             results.append((case.pk, created))
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001  (a thread's error, re-raised in the main thread)
             errors.append(exc)
         finally:
             connection.close()

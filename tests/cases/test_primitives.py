@@ -19,21 +19,21 @@ def test_a_bump_raises_the_version_and_records_who_and_why(officer):
     with transaction.atomic():
         locked = case_lock(case_id=case.pk)
         locked.priority = 1
-        case_bump(case=locked, actor=officer, reason="case.test", fields=["priority"])
+        case_bump(case=locked, actor=officer, reason="case.attached", fields=["priority"])
     case.refresh_from_db()
     assert (case.version, case.priority) == (2, 1)
     assert case.last_touched_at is not None
     latest = case.history.latest()
     assert latest.history_user == officer
-    assert latest.history_change_reason == "case.test"
+    assert latest.history_change_reason == "case.attached"
 
 
 def test_a_system_bump_leaves_last_touched_alone():
     case = CaseFactory()
-    case_bump(case=case, actor=SystemActor("sla"), reason="case.sla", fields=[])
+    case_bump(case=case, actor=SystemActor("sla"), reason="case.sla_breached", fields=[])
     case.refresh_from_db()
     assert case.last_touched_at is None
-    assert case.history.latest().history_change_reason == "case.sla by system:sla"
+    assert case.history.latest().history_change_reason == "case.sla_breached by system:sla"
 
 
 def test_an_event_names_its_actor(officer):

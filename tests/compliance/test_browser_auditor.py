@@ -20,8 +20,6 @@ from scoring.models import Block
 from tests.cases.conftest import make_case
 from tests.conftest import sign_in
 
-pytestmark = pytest.mark.browser
-
 __all__ = ["make_case"]  # a fixture shared with the cases tests
 
 

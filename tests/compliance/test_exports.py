@@ -56,7 +56,7 @@ def entries(officer: User, supervisor: User) -> list[AuditEntry]:
     return [
         audit_record(
             actor=officer,
-            action="credit_line.block_lifted",
+            action="credit_line.usable_limit_set",
             target=("scoring.creditline", "11"),
             data={"block": 3, "reason_code": "THIN_FILE", "phone_masked": "138****5678"},
         ),
@@ -68,7 +68,7 @@ def entries(officer: User, supervisor: User) -> list[AuditEntry]:
         ),
         audit_record(
             actor=officer,
-            action="credit_line.limit_overridden",
+            action="credit_line.recommendation_applied",
             target=("scoring.creditline", "12"),
             data={"name_masked": "张*", "usable_limit": "5000.00", "note": 'a "quoted",\nline'},
         ),
@@ -134,7 +134,7 @@ def test_an_auditor_streams_the_filtered_audit_log_as_csv(
     assert rows[1][1:7] == [
         lifted.created_at.isoformat(timespec="microseconds"),
         "officer",
-        "credit_line.block_lifted",
+        "credit_line.usable_limit_set",
         "scoring.creditline",
         "11",
         '{"block":3,"reason_code":"THIN_FILE","phone_masked":"138****5678"}',
@@ -189,8 +189,10 @@ def test_the_exported_rows_still_verify_as_a_chain(
 
 def test_an_empty_export_is_a_header_or_an_empty_array(auditor: User) -> None:
     client = _client_for(auditor)
-    _r, csv_content = _download(client, AUDIT_EXPORT, {"action": "nothing.here", "format": "csv"})
-    _r, json_content = _download(client, AUDIT_EXPORT, {"action": "nothing.here", "format": "json"})
+    _r, csv_content = _download(client, AUDIT_EXPORT, {"action": "retention.run", "format": "csv"})
+    _r, json_content = _download(
+        client, AUDIT_EXPORT, {"action": "retention.run", "format": "json"}
+    )
 
     assert csv_content.decode("utf-8-sig") == ",".join(AUDIT_EXPORT_COLUMNS) + "\r\n"
     assert json.loads(json_content) == []
@@ -354,8 +356,10 @@ def test_a_manifest_signed_with_an_unknown_key_fails_naming_the_key_id(
 
     assert not result.ok
     assert result.problems == [
-        f"The manifest was signed with key id {manifest['key_id']}, which is not one of this "
-        "portal's export signing keys (unknown key id)."
+        (
+            f"The manifest was signed with key id {manifest['key_id']}, which is not one of "
+            "this portal's export signing keys (unknown key id)."
+        )
     ]
 
 
@@ -587,14 +591,15 @@ def test_the_exports_page_runs_a_bounded_number_of_queries(
     auditor: User, entries: list[AuditEntry], django_assert_max_num_queries: Any
 ) -> None:
     for _n in range(60):
-        export_start(actor=auditor, kind="audit", fmt="csv", params={"action": "x.y"})
+        export_start(actor=auditor, kind="audit", fmt="csv", params={"action": "case.opened"})
     client = _client_for(auditor)
     client.get(EXPORTS)
 
     with django_assert_max_num_queries(6):
         response = client.get(EXPORTS)
     assert len(response.context["records"]) == 50
-    assert response.context["older"] is not None
+    assert response.context["page"].next_cursor is not None
+    assert str(response.context["page"].total) == "60"
 
 
 # --- scale: queries and memory do not grow with rows ------------------------------------------

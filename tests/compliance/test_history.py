@@ -60,7 +60,7 @@ def customer(officer: User) -> Customer:
     save_with_history(
         person,
         actor=SystemActor("feed_sync"),
-        reason=change_reason("customer.updated", SystemActor("feed_sync")),
+        reason=change_reason("customer.corrected", SystemActor("feed_sync")),
         fields=["city"],
     )
     return person
@@ -80,7 +80,7 @@ def test_each_version_shows_its_actor_reason_and_diff_newest_first(
 
     relocated, corrected, created = page.versions
     assert (relocated.type, relocated.actor) == ("changed", "system:feed_sync")
-    assert relocated.reason == "customer.updated by system:feed_sync"
+    assert relocated.reason == "customer.corrected by system:feed_sync"
     assert _changes(relocated) == {"city": ("上海", "北京")}
     assert (corrected.type, corrected.actor, corrected.reason) == (
         "changed",
@@ -390,7 +390,7 @@ def test_audit_entries_filter_by_case_customer_actor_and_action(
     )
     naming_customer = audit_record(
         actor=SystemActor("rules"),
-        action="credit_line.block_raised",
+        action="credit_line.opened",
         target=("scoring.creditline", "9"),
         data={"customer": 3},
     )

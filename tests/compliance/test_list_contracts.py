@@ -19,6 +19,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -109,14 +110,12 @@ def audit_world(officer: User, second_officer: User) -> dict[str, Any]:
             actor=officer, action="case.opened", target=case, data={"customer": customer.pk}
         ),
         audit_record(
-            actor=officer, action="credit_line.block_lifted", target=("scoring.creditline", "7")
+            actor=officer, action="credit_line.usable_limit_set", target=("scoring.creditline", "7")
         ),
-        audit_record(
-            actor=system, action="credit_line.block_placed", target=("scoring.creditline", "7")
-        ),
-        audit_record(actor=second_officer, action="customer.viewed", target=customer),
+        audit_record(actor=system, action="credit_line.opened", target=("scoring.creditline", "7")),
+        audit_record(actor=second_officer, action="customer.revealed", target=customer),
         audit_record(actor=second_officer, action="case.note_added", target=case),
-        audit_record(actor=system, action="case.escalated", target=case),
+        audit_record(actor=system, action="case.sla_breached", target=case),
     ]
     middle = written[3].created_at
     return {
@@ -440,19 +439,92 @@ def test_privacy_page_and_api_return_the_same_requests(
 ) -> None:
     user: User = request.getfixturevalue(persona)
 
-    page = _page_rows(user, PRIVACY_PAGE, params, lambda p: (item.id for item in p.object_list))
+    page = _page_rows(user, PRIVACY_PAGE, params, lambda p: (item.id for item in p.rows))
     api = _api_rows(user, PRIVACY_API, params, lambda row: row["id"])
 
     assert page, f"the filter {params} should find requests"
     assert api == page
 
 
-def test_the_privacy_list_pages_alike(privacy_officer: User, privacy_world: None) -> None:
-    api = _api(privacy_officer).get(PRIVACY_API, {"page": "2"}).json()
-    page = _web(privacy_officer).get(PRIVACY_PAGE, {"page": "2"}).context["page"]
+def _list_url(params: Params) -> str:
+    return f"{PRIVACY_API}?{urlencode(params)}"
 
-    assert api["count"] == page.paginator.count == 5
-    assert [row["id"] for row in api["results"]] == [item.id for item in page.object_list]
+
+def _walk(
+    user: User, params: Params, *, link: str, cursor: str, url: str
+) -> tuple[list[list[int]], list[list[int]]]:
+    """The ids of each page, page and API alike, following their ``link`` ("next" or
+    "previous") from the page at ``cursor`` (the page) and ``url`` (the API)."""
+    web, api = _web(user), _api(user)
+    pages: list[list[int]] = []
+    results: list[list[int]] = []
+    for _step in range(10):
+        page = web.get(PRIVACY_PAGE, {**params, "cursor": cursor}).context["page"]
+        body = api.get(url).json()
+        pages.append([item.id for item in page.rows])
+        results.append([row["id"] for row in body["results"]])
+        following = page.next_cursor if link == "next" else page.previous_cursor
+        if body[link] is None:
+            assert following is None
+            return pages, results
+        cursor, url = following, body[link]
+    raise AssertionError("the pages never ended")
+
+
+def _last_page(user: User, params: Params) -> tuple[str, str]:
+    """The page's cursor and the API's URL of the last page, by following ``next``."""
+    web, api = _web(user), _api(user)
+    cursor, url = "", _list_url(params)
+    while following := web.get(PRIVACY_PAGE, {**params, "cursor": cursor}).context["page"]:
+        if following.next_cursor is None:
+            break
+        cursor = following.next_cursor
+    while (body := api.get(url).json())["next"] is not None:
+        url = body["next"]
+    return cursor, url
+
+
+@pytest.mark.parametrize("params", [{}, {"status": RequestStatus.OPEN}])
+def test_the_privacy_list_pages_alike_by_cursor(
+    privacy_officer: User, privacy_world: None, params: Params
+) -> None:
+    everything = _api_rows(privacy_officer, PRIVACY_API, params, lambda row: row["id"])
+    small = {**params, "page_size": "2"}
+
+    forward_pages, forward_results = _walk(
+        privacy_officer, small, link="next", cursor="", url=_list_url(small)
+    )
+    last_cursor, last_url = _last_page(privacy_officer, small)
+    backward_pages, backward_results = _walk(
+        privacy_officer, small, link="previous", cursor=last_cursor, url=last_url
+    )
+
+    assert forward_pages == forward_results
+    assert [pk for page in forward_pages for pk in page] == everything  # no gap, no repeat
+    assert all(len(page) == 2 for page in forward_pages[:-1])
+    assert backward_pages == backward_results
+    assert [pk for page in reversed(backward_pages) for pk in page] == everything
+    total = _web(privacy_officer).get(PRIVACY_PAGE, small).context["page"].total
+    assert str(total) == str(len(everything))
+
+
+def test_the_privacy_list_counts_up_to_the_cap_only(
+    privacy_officer: User, privacy_world: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import compliance.privacy.selectors as selectors
+    from portal.api.pagination import count_capped
+
+    monkeypatch.setattr(selectors, "count_capped", lambda qs: count_capped(qs, cap=3))
+    response = _web(privacy_officer).get(PRIVACY_PAGE)
+
+    assert str(response.context["page"].total) == "3+"
+    assert "3+ requests match." in response.content.decode()
+
+
+def test_a_forged_privacy_cursor_is_refused_alike(privacy_officer: User) -> None:
+    _assert_refused_everywhere(
+        privacy_officer, PRIVACY_PAGE, PRIVACY_API, None, {"cursor": "not-a-cursor"}, "cursor"
+    )
 
 
 @pytest.mark.parametrize(

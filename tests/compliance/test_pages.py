@@ -32,7 +32,7 @@ def entries(officer: User, supervisor: User) -> list[AuditEntry]:
     return [
         audit_record(
             actor=officer,
-            action="credit_line.block_lifted",
+            action="credit_line.usable_limit_set",
             target=("scoring.creditline", "11"),
             data={"block": 3, "reason_code": "THIN_FILE", "phone_masked": "138****5678"},
         ),
@@ -68,7 +68,7 @@ def test_an_auditor_sees_the_audit_log_newest_first(
     assert response.status_code == 200
     assert _ids(response) == [e.id for e in reversed(entries)]
     body = response.content.decode()
-    assert "credit_line.block_lifted" in body
+    assert "credit_line.usable_limit_set" in body
     assert "138****5678" in body
     assert "system:nightly_detection" in body
 
@@ -112,8 +112,8 @@ def test_the_log_filters_by_action_actor_and_target(
 
 
 def test_the_log_filters_by_time_in_shanghai_time(auditor: User, officer: User) -> None:
-    early = audit_record(actor=officer, action="test.early", target=None)
-    late = audit_record(actor=officer, action="test.late", target=None)
+    early = audit_record(actor=officer, action="case.attached", target=None)
+    late = audit_record(actor=officer, action="case.released", target=None)
     # Shanghai is UTC+8: give the boundary as a local time between the two entries.
     boundary = timezone.localtime(late.created_at).replace(tzinfo=None) - dt.timedelta(
         microseconds=1
@@ -152,25 +152,29 @@ def test_an_invalid_filter_shows_the_form_error_not_a_server_error(
 
 def test_the_log_pages_by_id_without_offsets(auditor: User, officer: User) -> None:
     written = [
-        audit_record(actor=officer, action="test.paged", target=("test.thing", str(n)))
+        audit_record(actor=officer, action="case.note_added", target=("test.thing", str(n)))
         for n in range(120)
     ]
     client = _client_for(auditor)
 
-    first = client.get(LOG, {"action": "test.paged"})
+    first = client.get(LOG, {"action": "case.note_added"})
     assert _ids(first) == [e.id for e in reversed(written[70:])]
     page = first.context["page"]
     assert page.newer_after is None
     assert page.next_before == written[70].id
 
-    second = client.get(LOG, {"action": "test.paged", "before": page.next_before})
+    second = client.get(LOG, {"action": "case.note_added", "before": page.next_before})
     assert _ids(second) == [e.id for e in reversed(written[20:70])]
 
-    third = client.get(LOG, {"action": "test.paged", "before": second.context["page"].next_before})
+    third = client.get(
+        LOG, {"action": "case.note_added", "before": second.context["page"].next_before}
+    )
     assert _ids(third) == [e.id for e in reversed(written[:20])]
     assert third.context["page"].next_before is None
 
-    back = client.get(LOG, {"action": "test.paged", "after": third.context["page"].newer_after})
+    back = client.get(
+        LOG, {"action": "case.note_added", "after": third.context["page"].newer_after}
+    )
     assert _ids(back) == _ids(second)
     assert f"before={second.context['page'].next_before}" in second.content.decode()
 
@@ -179,12 +183,12 @@ def test_the_log_runs_a_bounded_number_of_queries(
     auditor: User, officer: User, django_assert_max_num_queries: Any
 ) -> None:
     for n in range(80):
-        audit_record(actor=officer, action="test.many", target=("test.thing", str(n)))
+        audit_record(actor=officer, action="case.reassessed", target=("test.thing", str(n)))
     client = _client_for(auditor)
     client.get(LOG)  # warm the session and permission caches the same way for both runs
 
     with django_assert_max_num_queries(8):
-        response = client.get(LOG, {"action": "test.many", "actor": "officer"})
+        response = client.get(LOG, {"action": "case.reassessed", "actor": "officer"})
     assert len(_ids(response)) == 50
 
 

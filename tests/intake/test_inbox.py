@@ -94,8 +94,10 @@ def test_a_broker_that_is_down_is_logged_with_the_task_and_id_only(
         assert inbox.send(42) is False
 
     assert caplog.messages == [
-        "tests.recording_task 42 stored but not queued (OperationalError); "
-        "the sweeper will send it again"
+        (
+            "tests.recording_task 42 stored but not queued (OperationalError); "
+            "the sweeper will send it again"
+        )
     ]
 
 

@@ -12,8 +12,6 @@ from playwright.sync_api import expect
 from accounts.models import User
 from tests.conftest import sign_in
 
-pytestmark = pytest.mark.browser
-
 HOME = re.compile(r"^http://[^/]+/$")
 
 

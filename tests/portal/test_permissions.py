@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied
 
 from accounts.models import User
 from cases.models import Decision, DecisionKind, DecisionReason
+from compliance.exports.kinds import EXPORT_KINDS
 from compliance.models import LegalHold, RetentionPolicy, RetentionRun
 from compliance.privacy.erasure import customer_erase, legal_hold_place, legal_hold_release
 from compliance.privacy.retention import retention_policy_update, retention_run
@@ -43,8 +44,8 @@ from scoring.scorecards.services import scorecard_new_version_from
 from tests.factories.cases import CaseFactory, ChannelFactory, make_channel_key
 from tests.factories.scoring import BlockFactory, CreditLineFactory, CustomerFactory
 
-APPS = ("accounts", "scoring", "cases", "intake", "compliance")
-APPS_WITH_RULES = {"scoring", "cases", "intake", "compliance"}
+APPS = ("audit", "accounts", "scoring", "cases", "intake", "compliance")
+APPS_WITH_RULES = {"audit", "scoring", "cases", "intake", "compliance"}
 RULE_NAME = re.compile(r"^(can|ensure_can|may)_")
 SYSTEM = SystemActor("permissions_test")
 
@@ -94,6 +95,7 @@ def _decision(officer: User) -> Decision:
 ARGUMENTS: dict[str, Callable[[User], Any]] = {
     "case": lambda officer: CaseFactory(assignee=officer),
     "decision": _decision,
+    "kind": lambda officer: EXPORT_KINDS["audit"],
 }
 
 
@@ -192,6 +194,7 @@ def test_anonymous_visitors_and_nobody_fail_every_permission_rule(
 
 
 SYSTEM_RULES = {
+    "audit.can_verify_audit_chain",
     "compliance.can_erase",
     "compliance.can_run_retention",
     "compliance.can_verify_audit_chain",

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.conftest import sign_in
 from tests.factories.scoring import CustomerFactory, make_assessment
-
-pytestmark = pytest.mark.browser
 
 
 def test_an_officer_sees_the_waterfall_and_the_reasons_in_chinese(

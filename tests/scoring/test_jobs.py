@@ -266,7 +266,7 @@ def test_a_soft_time_limit_fails_the_assessment_with_a_clear_error(
     assessment = _request(officer, customer, django_capture_on_commit_callbacks)
 
     def too_slow(*args: Any, **kwargs: Any) -> Any:
-        raise SoftTimeLimitExceeded()
+        raise SoftTimeLimitExceeded
 
     monkeypatch.setattr(engine, "score", too_slow)
     assessment_run.apply(args=[assessment.pk])

@@ -10,6 +10,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from portal.api.pagination import CappedCount, count_capped
 from portal.pii.crypto import keyed_hash
 from scoring.models import (
     REASON_DESCRIPTIONS,
@@ -19,7 +20,7 @@ from scoring.models import (
     Customer,
     ReasonCode,
 )
-from scoring.selectors import CappedCount, count_capped, credit_lines_shown_but_unusable
+from scoring.selectors import credit_lines_shown_but_unusable
 from tests.factories.scoring import BlockFactory, CreditLineFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from scoring.customers.access import PersonalDataAccess
 from tests.conftest import sign_in
 from tests.factories.cases import CaseFactory
 from tests.factories.scoring import CreditLineFactory, CustomerFactory
-
-pytestmark = pytest.mark.browser
 
 PHONE = "13812345678"
 

@@ -6,14 +6,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import pytest
-
 from cases.models import Case, CaseSource
 from intake.models import Feedback, FeedbackStatus
 from tests.conftest import sign_in
 from tests.factories.scoring import BlockFactory, CreditLineFactory, CustomerFactory
-
-pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
 

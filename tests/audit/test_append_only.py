@@ -15,8 +15,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def entry(officer: User) -> AuditEntry:
-    audit_record(actor=SystemActor("test"), action="test.first", target=None)
-    return audit_record(actor=officer, action="test.second", target=("test.thing", "1"))
+    audit_record(actor=SystemActor("test"), action="case.opened", target=None)
+    return audit_record(actor=officer, action="case.attached", target=("test.thing", "1"))
 
 
 def _sql(statement: str, params: list[object] | None = None) -> None:
@@ -27,7 +27,7 @@ def _sql(statement: str, params: list[object] | None = None) -> None:
 def test_a_plain_update_of_an_audit_entry_fails(entry: AuditEntry) -> None:
     with pytest.raises(DatabaseError, match="append-only"):
         _sql("UPDATE compliance_auditentry SET action = 'test.forged' WHERE id = %s", [entry.id])
-    assert AuditEntry.objects.get(pk=entry.pk).action == "test.second"
+    assert AuditEntry.objects.get(pk=entry.pk).action == "case.attached"
 
 
 def test_an_update_through_the_orm_fails(entry: AuditEntry) -> None:
@@ -36,7 +36,7 @@ def test_an_update_through_the_orm_fails(entry: AuditEntry) -> None:
     entry.action = "test.forged"
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         entry.save()
-    assert AuditEntry.objects.get(pk=entry.pk).action == "test.second"
+    assert AuditEntry.objects.get(pk=entry.pk).action == "case.attached"
 
 
 def test_a_plain_delete_of_an_audit_entry_fails(entry: AuditEntry) -> None:
@@ -54,8 +54,8 @@ def test_a_plain_delete_of_an_audit_entry_fails(entry: AuditEntry) -> None:
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_truncating_the_audit_table_fails(officer: User) -> None:
     # Committed rows, then TRUNCATE in a transaction of its own (as an intruder would).
-    audit_record(actor=SystemActor("test"), action="test.first", target=None)
-    audit_record(actor=officer, action="test.second", target=("test.thing", "1"))
+    audit_record(actor=SystemActor("test"), action="case.opened", target=None)
+    audit_record(actor=officer, action="case.attached", target=("test.thing", "1"))
     with pytest.raises(DatabaseError, match="append-only"):
         _sql("TRUNCATE compliance_auditentry")
     with pytest.raises(DatabaseError, match="append-only"):

@@ -332,7 +332,7 @@ def redis_down() -> Iterator[None]:
 def test_with_redis_down_submissions_are_still_stored_and_caught_up_later(
     redis_down: None, django_capture_on_commit_callbacks: Any, stuck_customer: Any
 ) -> None:
-    from tests.cases.test_intake_pages import form_data
+    from tests.intake.test_intake_pages import form_data
 
     with django_capture_on_commit_callbacks(execute=True):
         api = APIClient().post(URL, body(), format="json")

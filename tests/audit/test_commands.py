@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _write(count: int, officer: User) -> list[AuditEntry]:
-    return [audit_record(actor=officer, action="test.cmd", target=None) for _ in range(count)]
+    return [
+        audit_record(actor=officer, action="case.reassessed", target=None) for _ in range(count)
+    ]
 
 
 def test_audit_verify_reports_an_intact_chain_and_exits_zero(officer: User) -> None:

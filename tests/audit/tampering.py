@@ -1,4 +1,5 @@
-"""Helpers for the compliance tests: tampering with the audit table as a superuser would."""
+"""Tampering with the audit table as someone with the database's own rights would (the
+``tamper`` fixture, registered in ``tests/conftest.py`` for every test folder)."""
 
 from __future__ import annotations
 

@@ -383,8 +383,10 @@ def test_the_reference_is_unguessable_by_construction() -> None:
         (
             400,
             False,
-            "We keep your feedback until you ask us to delete it; "
-            "no automatic deletion period is set at present.",
+            (
+                "We keep your feedback until you ask us to delete it; "
+                "no automatic deletion period is set at present."
+            ),
         ),
     ],
 )

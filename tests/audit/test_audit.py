@@ -26,7 +26,9 @@ pytestmark = pytest.mark.django_db
 
 def _write(count: int, actor: Any) -> list[AuditEntry]:
     return [
-        audit_record(actor=actor, action="test.event", target=("test.thing", str(n)), data={"n": n})
+        audit_record(
+            actor=actor, action="case.note_added", target=("test.thing", str(n)), data={"n": n}
+        )
         for n in range(count)
     ]
 
@@ -43,7 +45,7 @@ def test_audit_record_links_each_entry_to_the_previous_one(officer: User) -> Non
 
 def test_an_entry_records_the_actor_the_target_and_an_aware_utc_time(officer: User) -> None:
     entry = audit_record(
-        actor=officer, action="credit_line.block_lifted", target=officer, data={"block": 7}
+        actor=officer, action="credit_line.usable_limit_set", target=officer, data={"block": 7}
     )
     stored = AuditEntry.objects.get(pk=entry.pk)
 
@@ -56,7 +58,9 @@ def test_an_entry_records_the_actor_the_target_and_an_aware_utc_time(officer: Us
 
 
 def test_the_system_acts_under_a_system_label_without_a_user() -> None:
-    entry = audit_record(actor=SystemActor("nightly_detection"), action="job.ran", target=None)
+    entry = audit_record(
+        actor=SystemActor("nightly_detection"), action="cases.detection_run", target=None
+    )
 
     assert entry.actor is None
     assert entry.actor_label == "system:nightly_detection"
@@ -65,7 +69,10 @@ def test_the_system_acts_under_a_system_label_without_a_user() -> None:
 
 def test_the_hash_is_sha256_over_the_documented_canonical_encoding(officer: User) -> None:
     entry = audit_record(
-        actor=officer, action="case.noted", target=("cases.case", 42), data={"b": 1, "a": "张*"}
+        actor=officer,
+        action="case.note_added",
+        target=("cases.case", 42),
+        data={"b": 1, "a": "张*"},
     )
     canonical = json.dumps(
         {
@@ -73,7 +80,7 @@ def test_the_hash_is_sha256_over_the_documented_canonical_encoding(officer: User
             "created_at": entry.created_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
             "actor_id": officer.pk,
             "actor_label": "officer",
-            "action": "case.noted",
+            "action": "case.note_added",
             "target_type": "cases.case",
             "target_id": "42",
             "data": {"a": "张*", "b": 1},
@@ -140,7 +147,7 @@ def test_the_chain_either_path_builds_verifies_with_the_same_canonical_hashes(
     # `make run`): the ORM's INSERT, which names its columns quoted.
     with takes_branch(postgresql="pg_advisory_xact_lock", portable=f'INSERT INTO "{table}" ("'):
         written = [
-            audit_record(actor=actor, action="test.canonical", target=target, data=data)
+            audit_record(actor=actor, action="customer.searched", target=target, data=data)
             for actor, target, data in payloads
         ]
 
@@ -163,7 +170,7 @@ def test_decimals_dates_uuids_nested_data_and_unicode_hash_the_same_after_a_roun
     token = uuid.uuid4()
     entry = audit_record(
         actor=officer,
-        action="credit_line.limit_overridden",
+        action="credit_line.recommendation_applied",
         target=("scoring.creditline", "9"),
         data={
             "before": {"usable_limit": Decimal("0.00"), "currency": "CNY"},
@@ -191,7 +198,9 @@ def test_decimals_dates_uuids_nested_data_and_unicode_hash_the_same_after_a_roun
 
 def test_floats_are_refused_because_they_may_not_survive_jsonb(officer: User) -> None:
     with pytest.raises(ValueError, match=r"limits\.ratio is a float"):
-        audit_record(actor=officer, action="x.y", target=None, data={"limits": {"ratio": 0.1}})
+        audit_record(
+            actor=officer, action="case.opened", target=None, data={"limits": {"ratio": 0.1}}
+        )
     assert not AuditEntry.objects.exists()
 
 
@@ -213,7 +222,7 @@ def test_data_with_a_raw_personal_key_is_refused_naming_the_key(
     officer: User, data: dict[str, Any]
 ) -> None:
     with pytest.raises(ValueError, match="looks like raw personal data") as caught:
-        audit_record(actor=officer, action="customer.updated", target=None, data=data)
+        audit_record(actor=officer, action="customer.corrected", target=None, data=data)
 
     message = str(caught.value)
     for value in ("张三", "13812345678", "11010119900307123X", "E12345678", "someone@"):
@@ -381,7 +390,7 @@ def test_commit_true_ends_the_callers_transaction_with_the_append(officer: User)
     with transaction.atomic():
         AuditEntry.objects.count()  # the transaction has begun on the server
         transaction.on_commit(lambda: hooks.append("ran"))
-        entry = audit_record(actor=officer, action="test.closing", target=None, commit=True)
+        entry = audit_record(actor=officer, action="case.claimed", target=None, commit=True)
         # PostgreSQL: committed by the append's own round trip. Elsewhere the flag changes
         # nothing: the block's exit commits.
         assert _in_transaction() is not ON_POSTGRESQL
@@ -400,14 +409,14 @@ def test_commit_true_inside_a_nested_block_commits_nothing_early(officer: User) 
     def nested() -> None:
         with transaction.atomic():
             with transaction.atomic():  # a savepoint: not the transaction's last statement
-                audit_record(actor=officer, action="test.nested", target=None, commit=True)
+                audit_record(actor=officer, action="case.released", target=None, commit=True)
             still_open.append(_in_transaction())
             raise Undo
 
     with pytest.raises(Undo):
         nested()
     assert still_open == [True]
-    assert not AuditEntry.objects.filter(action="test.nested").exists()
+    assert not AuditEntry.objects.filter(action="case.released").exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -416,7 +425,7 @@ def test_a_failed_append_with_commit_true_rolls_the_callers_change_back(officer:
     # the database refuses the append, the COMMIT after it never runs, the change goes too.
     from django.db import IntegrityError, connection
 
-    last = audit_record(actor=officer, action="test.first", target=None)
+    last = audit_record(actor=officer, action="case.opened", target=None)
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO compliance_auditentry (id, created_at, actor_label, action,"
@@ -428,10 +437,10 @@ def test_a_failed_append_with_commit_true_rolls_the_callers_change_back(officer:
     def change_and_append() -> None:
         with transaction.atomic():
             User.objects.filter(pk=officer.pk).update(first_name="Changed")
-            audit_record(actor=officer, action="test.second", target=None, commit=True)
+            audit_record(actor=officer, action="case.attached", target=None, commit=True)
 
     with pytest.raises(IntegrityError):
         change_and_append()
     officer.refresh_from_db()
     assert officer.first_name != "Changed"
-    assert not AuditEntry.objects.filter(action="test.second").exists()
+    assert not AuditEntry.objects.filter(action="case.attached").exists()

@@ -20,7 +20,9 @@ def test_the_nightly_verification_is_scheduled_on_beat() -> None:
 
 def test_a_worker_verifies_the_chain_and_records_it_as_the_system(celery_worker) -> None:
     for n in range(3):
-        audit_record(actor=SystemActor("test"), action="test.written", target=None, data={"n": n})
+        audit_record(
+            actor=SystemActor("test"), action="assessment.requested", target=None, data={"n": n}
+        )
 
     audit_chain_verify_scheduled.delay()
 
