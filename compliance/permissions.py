@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from audit.permissions import can_verify_audit_chain  # noqa: F401 (the audit layer's rule)
 from portal.permissions import has_perm
 
 if TYPE_CHECKING:

@@ -9,6 +9,7 @@ input is a form error (pages) or a 400 (API), never a 500 or an unreadable row.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext as _
@@ -55,3 +56,13 @@ class BoundedDateTimeField(forms.DateTimeField):
         super().validate(value)
         if not year_in_range(value):
             raise forms.ValidationError(year_range_message(), code="out_of_range")
+
+
+def time_filter_field(label: Any) -> BoundedDateTimeField:
+    """An optional "since" or "until" of a list's filter form: a bounded date and time with
+    the browser's date-time picker."""
+    return BoundedDateTimeField(
+        label=label,
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )

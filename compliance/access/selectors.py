@@ -32,8 +32,9 @@ from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from compliance.exports.table import ExportTable
-from portal.api.pagination import ID_MAX, Keyset, Position
-from portal.dates import BoundedDateTimeField
+from portal.api.pagination import Keyset, id_position
+from portal.dates import time_filter_field
+from portal.web.forms import form_errors
 from scoring.customers.access import PersonalDataAccess, PersonalField
 
 __all__ = [
@@ -91,16 +92,8 @@ class AccessLogFilterForm(forms.Form):
         required=False,
         help_text=_("The customer's number or id."),
     )
-    since = BoundedDateTimeField(
-        label=_("Since"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-    )
-    until = BoundedDateTimeField(
-        label=_("Until"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-    )
+    since = time_filter_field(_("Since"))
+    until = time_filter_field(_("Until"))
     purpose = forms.CharField(
         label=_("Purpose contains"), max_length=PURPOSE_FILTER_MAX_LENGTH, required=False
     )
@@ -136,12 +129,7 @@ def filters_from_params(params: Mapping[str, Any]) -> AccessFilters:
     Unknown parameters (``format``, paging) are ignored."""
     form = AccessLogFilterForm(params)
     if not form.is_valid():
-        raise ValidationError(
-            {
-                ("non_field_errors" if name == "__all__" else name): list(messages)
-                for name, messages in form.errors.items()
-            }
-        )
+        raise form_errors(form)
     return form.filters()
 
 
@@ -199,13 +187,7 @@ def access_page(
     count): ``before`` an id goes back in time, ``after`` an id comes forward; neither
     gives the newest page, as does ``after`` the newest row. Two queries at most,
     whatever the table holds (the page, and whether rows lie on the side it came from)."""
-    # Ids past what the column holds (a hand-made link) mean "before / after every row".
-    if before is not None:
-        position: Position | None = Position((min(before, ID_MAX),), forward=True)
-    elif after is not None:
-        position = Position((min(after, ID_MAX),), forward=False)
-    else:
-        position = None
+    position = id_position(before=before, after=after)
     page = ACCESS_KEYSET.page(accesses(filters), cursor=position, page_size=page_size, exact=True)
     return AccessPage(
         rows=page.rows,

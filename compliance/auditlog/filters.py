@@ -18,16 +18,15 @@ from datetime import datetime
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.actions import AuditAction, action_families
-from portal.dates import BoundedDateTimeField
+from portal.api.pagination import ID_MAX
+from portal.dates import time_filter_field
+from portal.web.forms import form_errors
 
 __all__ = ["AuditEntryFilters", "AuditLogFilterForm", "action_choices", "parse_filters"]
-
-ID_MAX = 2**63 - 1
 
 
 def action_choices() -> list[tuple[str, Any]]:
@@ -89,16 +88,8 @@ class AuditLogFilterForm(forms.Form):
     )
     target_type = forms.CharField(label=gettext_lazy("Target type"), max_length=100, required=False)
     target_id = forms.CharField(label=gettext_lazy("Target id"), max_length=64, required=False)
-    since = BoundedDateTimeField(
-        label=gettext_lazy("Since"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-    )
-    until = BoundedDateTimeField(
-        label=gettext_lazy("Until"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-    )
+    since = time_filter_field(gettext_lazy("Since"))
+    until = time_filter_field(gettext_lazy("Until"))
     before = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
     after = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
 
@@ -132,10 +123,5 @@ def parse_filters(params: Mapping[str, Any]) -> AuditEntryFilters:
     Other parameters (``format``, ``cursor``, ``page_size``) are ignored."""
     form = AuditLogFilterForm(params)
     if not form.is_valid():
-        raise ValidationError(
-            {
-                ("non_field_errors" if name == "__all__" else name): list(messages)
-                for name, messages in form.errors.items()
-            }
-        )
+        raise form_errors(form)
     return form.filters()

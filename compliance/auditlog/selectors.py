@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from audit.models import AuditEntry, ChainVerification
 from compliance.auditlog.filters import AuditEntryFilters, parse_filters
 from compliance.exports.table import ExportTable
-from portal.api.pagination import ID_MAX, Keyset, Position
+from portal.api.pagination import Keyset, id_position
 
 __all__ = [
     "AUDIT_ENTRY_KEYSET",
@@ -74,13 +74,7 @@ def audit_entry_page(
     """One page by keyset on id (``portal.api.pagination``; no OFFSET, no count):
     ``before`` an id goes back in time, ``after`` an id comes forward; neither gives the
     newest page, as does ``after`` the newest row."""
-    # Ids past what the column holds (a hand-made link) mean "before / after every row".
-    if before is not None:
-        position: Position | None = Position((min(before, ID_MAX),), forward=True)
-    elif after is not None:
-        position = Position((min(after, ID_MAX),), forward=False)
-    else:
-        position = None
+    position = id_position(before=before, after=after)
     page = AUDIT_ENTRY_KEYSET.page(
         audit_entries(filters), cursor=position, page_size=page_size, exact=True
     )

@@ -11,11 +11,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from audit.actions import action_label
+from audit.permissions import can_verify_audit_chain
 from audit.services import audit_chain_verify
 from compliance.auditlog.filters import AuditEntryFilters, AuditLogFilterForm
 from compliance.auditlog.forms import VerifyChainForm
 from compliance.auditlog.selectors import audit_entry_page, last_chain_verification
-from compliance.permissions import can_verify_audit_chain, can_view_audit_log
+from compliance.permissions import can_view_audit_log
 
 PAGE_SIZE = 50
 

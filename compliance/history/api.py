@@ -18,15 +18,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.models import AuditEntry
+from audit.permissions import can_verify_audit_chain
 from audit.services import audit_chain_verify
 from compliance.auditlog.filters import parse_filters as parse_audit_filters
 from compliance.auditlog.selectors import audit_entries
 from compliance.history import selectors as history
-from compliance.history.filters import HistoryFilterForm, errors_by_field
-from compliance.permissions import can_browse_history, can_verify_audit_chain
+from compliance.history.filters import HistoryFilterForm
+from compliance.permissions import can_browse_history
 from portal.api.errors import error_responses
 from portal.api.pagination import KeysetPagination, page_link
 from portal.api.permissions import allowed_by
+from portal.web.forms import form_errors
 
 CanBrowseHistory = allowed_by(can_browse_history)
 CanVerifyAuditChain = allowed_by(can_verify_audit_chain)
@@ -105,7 +107,7 @@ class HistoryVersionsAPI(APIView):
             raise Http404
         params = HistoryAPIParams(request.query_params)
         if not params.is_valid():
-            raise errors_by_field(params)  # → 400, errors by field
+            raise form_errors(params)  # → 400, errors by field
         data = params.cleaned_data
         page = history.history_page(
             model,

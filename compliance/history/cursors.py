@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from compliance.history.kinds import rank
-from portal.api.pagination import InvalidCursor, decode_cursor, encode_cursor
+from portal.api.pagination import ID_MAX, InvalidCursor, decode_cursor, encode_cursor
 
 __all__ = ["EPOCH", "cursor_is_valid", "decode", "encode", "from_micros", "sort_key"]
 
@@ -23,7 +23,6 @@ def sort_key(moment: datetime, kind: str, history_id: int) -> tuple[int, int, in
 
 # The one keyset cursor (``portal.api.pagination``): opaque, the direction ("n" older,
 # "p" newer) and the sort key, checked here against what a key can hold.
-_ID_MAX = 2**63 - 1
 _RANK_MAX = 2**15 - 1  # a history kind's ``order``
 
 
@@ -37,7 +36,7 @@ def decode(cursor: str) -> tuple[str, tuple[int, int, int]]:
     micros, rank, history_id = position.key
     if not all(isinstance(part, int) for part in position.key):
         raise InvalidCursor("not a history cursor")
-    if not (0 <= rank <= _RANK_MAX and 0 <= history_id <= _ID_MAX):
+    if not (0 <= rank <= _RANK_MAX and 0 <= history_id <= ID_MAX):
         raise InvalidCursor("not a history cursor")
     try:
         from_micros(micros)

@@ -15,20 +15,19 @@ from datetime import date
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from compliance.history.cursors import cursor_is_valid
 from compliance.history.kinds import ACTION_LABELS, KINDS, OFFICER
 from portal.dates import BoundedDateField
+from portal.web.forms import form_errors
 
 __all__ = [
     "ACTOR_MAX_LENGTH",
     "HistoryExportForm",
     "HistoryFilterForm",
     "HistoryFilters",
-    "errors_by_field",
     "parse_filters",
 ]
 
@@ -111,21 +110,10 @@ class HistoryExportForm(HistoryFilterForm):
         self.fields["model"].choices = [(key, key) for key in (*KINDS, OFFICER)]  # type: ignore[attr-defined]
 
 
-def errors_by_field(form: forms.Form) -> ValidationError:
-    """A form's errors as one ``ValidationError`` by field (the API's 400 body and the
-    export page's problems); errors of no one field under ``non_field_errors``."""
-    return ValidationError(
-        {
-            ("non_field_errors" if name == "__all__" else name): list(messages)
-            for name, messages in form.errors.items()
-        }
-    )
-
-
 def parse_filters(params: Mapping[str, Any]) -> HistoryFilters:
     """The filters in query parameters; ``ValidationError`` (by field) when they are bad.
     Other parameters are ignored."""
     form = HistoryFilterForm(params)
     if not form.is_valid():
-        raise errors_by_field(form)
+        raise form_errors(form)
     return form.filters()

@@ -31,7 +31,6 @@ from compliance.history.filters import (
     HistoryExportForm,
     HistoryFilterForm,
     HistoryFilters,
-    errors_by_field,
     parse_filters,
 )
 from compliance.history.kinds import (
@@ -44,6 +43,7 @@ from compliance.history.kinds import (
     kind_named,
 )
 from compliance.history.versions import Version, merged, sources, versions_of, with_previous
+from portal.web.forms import form_errors
 
 __all__ = [
     "ACTION_LABELS",
@@ -195,7 +195,7 @@ def export_table(params: Mapping[str, Any]) -> ExportTable:
     ``ValidationError`` (field → messages) for a missing or bad parameter."""
     form = HistoryExportForm(params)
     if not form.is_valid():
-        raise errors_by_field(form)
+        raise form_errors(form)
     key, pk, filters = form.cleaned_data["model"], form.cleaned_data["id"], form.filters()
     return ExportTable(
         kind="history",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from compliance.models import RequestChannel, RequestKind, RequestStatus
@@ -14,6 +13,7 @@ from compliance.privacy.selectors import RequestCursor, RequestFilters, decode_r
 from compliance.privacy.services import customer_id_for
 from portal.api.pagination import InvalidCursor
 from portal.dates import BoundedDateTimeField
+from portal.web.forms import form_errors
 
 _DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -53,12 +53,7 @@ def parse_request_filters(params: Any) -> tuple[RequestFilters, RequestCursor | 
     are bad (a cursor that is not one of ours included)."""
     form = RequestFilterForm(params)
     if not form.is_valid():
-        raise ValidationError(
-            {
-                ("non_field_errors" if name == "__all__" else name): list(messages)
-                for name, messages in form.errors.items()
-            }
-        )
+        raise form_errors(form)
     return form.filters(), form.cleaned_data.get("cursor"), form.cleaned_data.get("page_size")
 
 

@@ -103,6 +103,18 @@ class Position:
     forward: bool = True
 
 
+def id_position(*, before: int | None, after: int | None) -> Position | None:
+    """Where a page of a list keyed on ``-id`` starts, from plain ``before``/``after`` ids
+    in its links: ``before`` an id goes back in time, ``after`` an id comes forward, neither
+    is the newest page. Ids past what the column holds (a hand-made link) mean "before or
+    after every row", never an overflow."""
+    if before is not None:
+        return Position((min(before, ID_MAX),), forward=True)
+    if after is not None:
+        return Position((min(after, ID_MAX),), forward=False)
+    return None
+
+
 def _encode_value(value: Any) -> Any:
     if isinstance(value, bool) or value is None:
         raise TypeError(f"A keyset column holds {value!r}: key columns are NOT NULL.")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 
 def add_service_errors(
@@ -35,3 +35,15 @@ def add_service_errors(
         name = renamed.get(key, key)
         field = form.fields.get(name)
         form.add_error(name if field is not None and not field.widget.is_hidden else None, errors)
+
+
+def form_errors(form: forms.BaseForm) -> ValidationError:
+    """A bound form's errors as one ``ValidationError`` keyed by field (``non_field_errors``
+    for the form's own), the shape the API's 400 body and the service layer use; the reverse
+    of ``add_service_errors``, for parsers that serve a page, an API and an export alike."""
+    return ValidationError(
+        {
+            ("non_field_errors" if name == NON_FIELD_ERRORS else name): list(messages)
+            for name, messages in form.errors.items()
+        }
+    )

@@ -197,7 +197,6 @@ SYSTEM_RULES = {
     "audit.can_verify_audit_chain",
     "compliance.can_erase",
     "compliance.can_run_retention",
-    "compliance.can_verify_audit_chain",
     "intake.can_change_channels",
     "intake.can_create_channel_keys",
     "intake.can_create_channels",
