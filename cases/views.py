@@ -24,7 +24,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
 from accounts.roles import Role
-from cases import selectors, services
 from cases.forms import NoteForm, PhoneSearchForm, QueueFilterForm, RatesFilterForm, ReassignForm
 from cases.models import CaseCategory
 from cases.permissions import (
@@ -36,6 +35,14 @@ from cases.permissions import (
     can_view_decision_rates,
     can_work_cases,
 )
+from cases.selectors.dashboard import decision_rates, supervision_summary
+from cases.selectors.detail import case_active_blocks, case_for_user, case_latest_assessment
+from cases.selectors.queue import queue_page
+from cases.selectors.timeline import case_timeline
+from cases.services import notes
+from cases.services.claiming import case_claim_next
+from cases.services.reassess import case_reassess
+from cases.services.reassign import case_reassign
 from portal.web.forms import add_service_errors
 from portal.web.permissions import rule_required
 from scoring.models import AssessmentStatus, Block, ReasonCode, reason_description
@@ -66,7 +73,7 @@ def _queue_page(request: HttpRequest, *, mine: bool) -> HttpResponse:
     form = QueueFilterForm(request.GET)
     page = None
     if form.is_valid():
-        page = selectors.queue_page(
+        page = queue_page(
             user=request.user, filters=form.filters(mine=mine), after=form.cleaned_data["after"]
         )
     can_bulk = can_reassign(request.user) and not mine
@@ -107,7 +114,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
 @rule_required(can_work_cases)
 def claim_next(request: HttpRequest) -> HttpResponse:
     try:
-        case = services.case_claim_next(actor=request.user)  # type: ignore[arg-type]
+        case = case_claim_next(actor=request.user)  # type: ignore[arg-type]
     except (ValidationError, PermissionDenied) as exc:
         _errors_to_messages(request, exc)
         return redirect("cases:queue")
@@ -129,7 +136,7 @@ def reassign(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Tick at least one case and choose who takes them."))
         return redirect("cases:queue")
     try:
-        cases = services.case_reassign(
+        cases = case_reassign(
             actor=request.user,  # type: ignore[arg-type]
             case_ids=form.cleaned_data["case_ids"],
             assignee_id=form.cleaned_data["assignee"],
@@ -160,14 +167,14 @@ def _decision_context(request: HttpRequest, case: Any, blocks: list[Block]) -> d
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Customer (masked), credit line and blocks, the latest assessment (live while it
     runs), the decision form, notes and the timeline. Strangers get 404."""
-    return _detail_page(request, selectors.case_for_user(request.user, pk))
+    return _detail_page(request, case_for_user(request.user, pk))
 
 
 def _detail_page(
     request: HttpRequest, case: Any, note_form: NoteForm | None = None, status: int = 200
 ) -> HttpResponse:
-    assessment = selectors.case_latest_assessment(case=case)
-    blocks = selectors.case_active_blocks(case=case)
+    assessment = case_latest_assessment(case=case)
+    blocks = case_active_blocks(case=case)
     in_flight = assessment is not None and assessment.status in {
         AssessmentStatus.QUEUED,
         AssessmentStatus.RUNNING,
@@ -179,7 +186,7 @@ def _detail_page(
         "blocks": blocks,
         "assessment": assessment,
         "assessment_in_flight": in_flight,
-        "timeline": selectors.case_timeline(case=case),
+        "timeline": case_timeline(case=case),
         "can_work": can_work_cases(request.user) and case.is_open,
         "note_form": (
             note_form or NoteForm(initial={"version": case.version})
@@ -197,11 +204,11 @@ def _detail_page(
 @login_required
 @rule_required(can_add_notes)
 def note_add(request: HttpRequest, pk: int) -> HttpResponse:
-    case = selectors.case_for_user(request.user, pk)
+    case = case_for_user(request.user, pk)
     form = NoteForm(request.POST)
     if form.is_valid():
         try:
-            services.note_add(
+            notes.note_add(
                 actor=request.user,  # type: ignore[arg-type]
                 case_id=case.pk,
                 body=form.cleaned_data["body"],
@@ -225,10 +232,10 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
 def reassess(request: HttpRequest, pk: int) -> HttpResponse:
     """Re-run the assessment from the case page and come back to it (the page then polls
     the new assessment's status until its result and diff appear)."""
-    case = selectors.case_for_user(request.user, pk)
+    case = case_for_user(request.user, pk)
     version = request.POST.get("version")
     try:
-        services.case_reassess(
+        case_reassess(
             actor=request.user,  # type: ignore[arg-type]
             case_id=case.pk,
             version=int(version) if version and version.isdigit() else None,
@@ -250,7 +257,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
     if not can_approve_decisions(request.user):
         raise PermissionDenied
-    summary = selectors.supervision_summary()
+    summary = supervision_summary()
     return render(
         request,
         "cases/dashboard.html",
@@ -345,7 +352,7 @@ def rates(request: HttpRequest) -> HttpResponse:
     if not form.is_bound or form.is_valid():
         filters = form.cleaned_data if form.is_bound else {}
         since, until = form.window()
-        result = selectors.decision_rates(
+        result = decision_rates(
             since=since,
             until=until,
             officer_id=filters.get("officer") or None,

@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases import permissions, services
+from cases import permissions
 from cases.api.serializers import (
     AssessmentQueuedSerializer,
     CaseDetailSerializer,
@@ -39,6 +39,9 @@ from cases.forms import CASE_LIST_MAX_PAGE_SIZE, CaseListQueryForm
 from cases.models import Case, CaseCategory, CaseStatus, Decision, Priority
 from cases.selectors.detail import case_active_blocks, case_for_user, case_latest_assessment
 from cases.selectors.queue import SlaFilter, queue_page
+from cases.services.claiming import case_claim_next
+from cases.services.notes import note_add
+from cases.services.reassess import case_reassess
 from portal.api.errors import error_responses
 from portal.api.pagination import page_link
 from portal.api.permissions import allowed_by
@@ -106,7 +109,7 @@ _FILTER_PARAMETERS = [
 
 
 class CaseListAPI(APIView):
-    """The queue page's cases (``selectors.queue_page``, the filters parsed by the page's
+    """The queue page's cases (``queue_page``, the filters parsed by the page's
     own ``CaseFilterForm``): the same cases in the same order, in keyset pages as long as
     the page's (50) unless ``page_size`` says otherwise."""
 
@@ -189,7 +192,7 @@ class CaseClaimNextAPI(APIView):
         tags=["cases"],
     )
     def post(self, request: Request) -> Response:
-        case = services.case_claim_next(actor=request.user)  # type: ignore[arg-type]
+        case = case_claim_next(actor=request.user)  # type: ignore[arg-type]
         if case is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return _detail_response(request.user, case.pk)
@@ -209,7 +212,7 @@ class CaseNoteCreateAPI(APIView):
         case_for_user(request.user, pk)
         data = NoteCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        note = services.note_add(
+        note = note_add(
             actor=request.user,  # type: ignore[arg-type]
             case_id=pk,
             body=data.validated_data["body"],
@@ -230,7 +233,7 @@ class CaseReassessAPI(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         case_for_user(request.user, pk)
-        assessment = services.case_reassess(actor=request.user, case_id=pk)  # type: ignore[arg-type]
+        assessment = case_reassess(actor=request.user, case_id=pk)  # type: ignore[arg-type]
         return Response(
             {"assessment": assessment.pk, "status": assessment.status},
             status=status.HTTP_202_ACCEPTED,

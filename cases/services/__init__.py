@@ -10,13 +10,5 @@ and change reason), its audit entry and its timeline event together.
 - ``sla``: ``cases_sla_sweep``; ``notes``: ``note_add``; ``reassess``: ``case_reassess``
 - ``detection``: ``cases_detect_unusable``
 
-Import services from their module. The names below are re-exported only for the case
-views' ``services.<name>(...)`` calls (``cases.views``, ``cases.api.views``).
+Import services from their module (``from cases.services import claiming``).
 """
-
-from cases.services.claiming import case_claim_next
-from cases.services.notes import note_add
-from cases.services.reassess import case_reassess
-from cases.services.reassign import case_reassign
-
-__all__ = ["case_claim_next", "case_reassess", "case_reassign", "note_add"]
