@@ -20,6 +20,18 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+# The case workflow's settings: WIP limit, claim timeout, SLA, four-eyes policy.
+from portal.conf.cases import (  # noqa: F401  (settings are read by name)
+    CASES_APPROVAL_LIMIT_THRESHOLD,
+    CASES_ASSESSMENT_STALE_DAYS,
+    CASES_CLAIM_TIMEOUT_MINUTES,
+    CASES_QUEUE_COUNT_CAP,
+    CASES_QUEUE_PAGE_SIZE,
+    CASES_SLA_DUE_SOON_MINUTES,
+    CASES_SLA_HOURS,
+    CASES_WIP_LIMIT,
+)
+
 # --- core -----------------------------------------------------------------------------
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -471,18 +483,6 @@ LOGGING = {
 
 PORTAL_DEMO_PASSWORD = env.str("PORTAL_DEMO_PASSWORD", default="demo-portal-2026")
 HEALTHZ_WORKER_TIMEOUT = env.float("HEALTHZ_WORKER_TIMEOUT", default=1.0)
-
-# Cases: work-in-progress limit per officer, claim timeout, SLA (hours per priority, per
-# category with a "default" row; see cases.policy).
-CASES_WIP_LIMIT = env.int("CASES_WIP_LIMIT", default=10)
-CASES_CLAIM_TIMEOUT_MINUTES = env.int("CASES_CLAIM_TIMEOUT_MINUTES", default=120)
-CASES_SLA_DUE_SOON_MINUTES = env.int("CASES_SLA_DUE_SOON_MINUTES", default=60)
-CASES_SLA_HOURS: dict[str, dict[int, int]] = {"default": {1: 4, 2: 24, 3: 72, 4: 120}}
-CASES_QUEUE_PAGE_SIZE = 50
-CASES_QUEUE_COUNT_CAP = 1000
-# Raising a usable limit above this (CNY), or above the latest recommendation, needs a
-# supervisor's approval (four eyes).
-CASES_APPROVAL_LIMIT_THRESHOLD = env.int("CASES_APPROVAL_LIMIT_THRESHOLD", default=20_000)
 
 # Intake: the version of the notice and consent text the form shows (stored with each
 # submission), and rate limits per client address (django-ratelimit syntax).
