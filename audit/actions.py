@@ -67,6 +67,7 @@ class AuditAction(models.TextChoices):
     CASE_CLAIMED = "case.claimed", _("Case claimed")
     CASE_RELEASED = "case.released", _("Case returned to the queue")
     CASE_REASSIGNED = "case.reassigned", _("Case reassigned")
+    CASE_TAKEN = "case.taken", _("Case taken by the person deciding on it")
     CASE_REASSESSED = "case.reassessed", _("Re-assessment requested for a case")
     CASE_NOTE_ADDED = "case.note_added", _("Note added")
     CASE_SLA_DUE_SOON = "case.sla_due_soon", _("Case due soon")

@@ -1,7 +1,9 @@
 """Case pages: the queues, claim-next, the case page with its notes and re-assessment.
 
 HTTP only: parse, call one service or selector, render. Service errors become messages
-(``Conflict`` and ``PermissionDenied`` included), form errors stay on the form.
+(``Conflict`` and ``PermissionDenied`` included), form errors stay on the form. A refused
+note or re-run (someone else's case) is the case page with the reason, a 403, audited as
+the portal's 403 page is.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from accounts.roles import Role
 from cases.forms import NoteForm, PhoneSearchForm, QueueFilterForm, RatesFilterForm, ReassignForm
 from cases.models import CaseCategory
 from cases.permissions import (
+    can_add_note_to,
     can_add_notes,
     can_approve_decisions,
-    can_propose_decisions,
+    can_decide_on,
+    can_reassess_case,
     can_reassign,
     can_view_cases,
     can_view_decision_rates,
@@ -43,6 +47,7 @@ from cases.services import notes
 from cases.services.claiming import case_claim_next
 from cases.services.reassess import case_reassess
 from cases.services.reassign import case_reassign
+from portal.views import audit_access_denied
 from portal.web.forms import add_service_errors
 from portal.web.permissions import rule_required
 from scoring.models import AssessmentStatus, Block, ReasonCode, reason_description
@@ -153,11 +158,7 @@ def _decision_context(request: HttpRequest, case: Any, blocks: list[Block]) -> d
     cases, supervisors on any open one)."""
     from cases.decisions.views import decision_form_for
 
-    user = request.user
-    may_decide = case.is_open and can_propose_decisions(user)
-    if may_decide and case.assignee_id != user.pk:
-        may_decide = can_approve_decisions(user)
-    if not may_decide:
+    if not (case.is_open and can_decide_on(request.user, case)):
         return {"can_decide": False}
     return {"can_decide": True, "decision_form": decision_form_for(case, blocks=blocks)}
 
@@ -187,10 +188,10 @@ def _detail_page(
         "assessment": assessment,
         "assessment_in_flight": in_flight,
         "timeline": case_timeline(case=case),
-        "can_work": can_work_cases(request.user) and case.is_open,
+        "can_work": can_reassess_case(request.user, case) and case.is_open,
         "note_form": (
             note_form or NoteForm(initial={"version": case.version})
-            if can_add_notes(request.user)
+            if can_add_note_to(request.user, case)
             else None
         ),
         "reason_label": case.get_reason_code_display() if case.reason_code else "",
@@ -198,6 +199,13 @@ def _detail_page(
         **_decision_context(request, case, blocks),
     }
     return render(request, "cases/detail.html", context, status=status)
+
+
+def _refused(request: HttpRequest, case: Any, exc: PermissionDenied) -> HttpResponse:
+    """Someone else's case: the reason on the case page (403), audited."""
+    audit_access_denied(request.user, request.method or "", request.path)
+    messages.error(request, str(exc) or _("You may not do this."))
+    return _detail_page(request, case, status=403)
 
 
 @require_POST
@@ -214,6 +222,8 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
                 body=form.cleaned_data["body"],
                 version=form.cleaned_data["version"],
             )
+        except PermissionDenied as exc:
+            return _refused(request, case, exc)
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
                 add_service_errors(form, exc)
@@ -240,7 +250,9 @@ def reassess(request: HttpRequest, pk: int) -> HttpResponse:
             case_id=case.pk,
             version=int(version) if version and version.isdigit() else None,
         )
-    except (ValidationError, PermissionDenied) as exc:
+    except PermissionDenied as exc:
+        return _refused(request, case, exc)
+    except ValidationError as exc:
         _errors_to_messages(request, exc)
     else:
         messages.success(

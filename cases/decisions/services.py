@@ -4,7 +4,9 @@ Every service runs in one transaction that locks the case (then the decision, th
 credit line, then its blocks: always in that order), writes the change with its history
 row, its audit entry and its timeline event. A decision that policy says needs a second
 pair of eyes waits as ``proposed`` (the case as ``pending_approval``) for a supervisor who
-is not the proposer; approval applies it in the approver's transaction.
+is not the proposer, whoever proposed it (a supervisor's own decision too); approval
+applies it in the approver's transaction. Deciding on a case makes it the decider's: it is
+assigned to them and leaves "new" in the same transaction.
 
 Audit data and timeline events hold ids, codes and amounts only: the officer's
 justification and the approver's comment stay on the decision row, where erasure reaches.
@@ -13,8 +15,9 @@ justification and the approver's comment stay on the decision row, where erasure
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -27,7 +30,11 @@ from audit.changes import record_change
 from audit.history_rows import change_reason, save_with_history
 from audit.log import audit_record
 from cases import notifications, policy
-from cases.decisions.policy import approval_limit_threshold, decision_needs_approval
+from cases.decisions.policy import (
+    approval_limit_threshold,
+    assessment_fresh_since,
+    decision_needs_approval,
+)
 from cases.models import (
     Case,
     CaseEventKind,
@@ -83,14 +90,25 @@ def _money(value: Decimal | int | str) -> Decimal:
     return amount.quantize(CENT)
 
 
-def latest_recommended_limit(*, customer_id: int) -> Decimal | None:
-    """The recommended limit of the customer's latest succeeded assessment (or ``None``)."""
-    return (
+class AssessmentOnRecord(NamedTuple):
+    """What the four-eyes policy needs of the customer's latest succeeded assessment."""
+
+    recommended_limit: Decimal | None
+    finished_at: datetime | None
+
+
+def latest_assessment_on_record(*, customer_id: int) -> AssessmentOnRecord:
+    """The recommended limit and finish time of the customer's latest succeeded assessment
+    (both ``None`` when there is none). A challenger's shadow run is not on record: it
+    never decided anything about the customer."""
+    row = (
         Assessment.objects.filter(customer_id=customer_id, status=AssessmentStatus.SUCCEEDED)
+        .exclude(trigger=AssessmentTrigger.SHADOW)
         .order_by("-finished_at", "-id")
-        .values_list("recommended_limit", flat=True)
+        .values_list("recommended_limit", "finished_at")
         .first()
     )
+    return AssessmentOnRecord(*row) if row is not None else AssessmentOnRecord(None, None)
 
 
 def _reason_label(decision: Decision) -> str:
@@ -146,13 +164,16 @@ def _event_data(decision: Decision) -> dict[str, Any]:
 # --- applying -------------------------------------------------------------------------------
 
 
-def _decision_apply(*, actor: User, case: Case, decision: Decision) -> Decision:
+def _decision_apply(
+    *, actor: User, case: Case, decision: Decision, case_fields: Sequence[str] = ()
+) -> Decision:
     """Carry out a decision (the caller holds the case and decision locks).
 
     Shared by immediate application and approval; ``actor`` is who makes the change happen
-    (the proposer, or the approver).
+    (the proposer, or the approver). ``case_fields``: fields of ``case`` the caller has
+    changed already (the assignment to the decider), saved in the same history row.
     """
-    case_fields: list[str] = []
+    case_fields = list(case_fields)
     extra: dict[str, Any] = {}
     kind = decision.kind
     if kind == DecisionKind.LIFT_BLOCK:
@@ -194,6 +215,7 @@ def _decision_apply(*, actor: User, case: Case, decision: Decision) -> Decision:
         case.assignee = None
         case.assigned_at = None
         case_fields += ["priority", "status", "assignee", "assigned_at"]
+        case_fields = list(dict.fromkeys(case_fields))
         extra["priority"] = case.priority
     elif kind == DecisionKind.RESOLVE:
         case.status = CaseStatus.RESOLVED
@@ -231,6 +253,21 @@ def _decision_apply(*, actor: User, case: Case, decision: Decision) -> Decision:
 
 
 # --- propose --------------------------------------------------------------------------------
+
+
+def _assign_to_decider(*, actor: User, case: Case) -> list[str]:
+    """Make the case the decider's (a supervisor deciding on an unassigned case or on an
+    officer's): its timeline event and audit entry now, its history row with the decision's
+    own save of the case. Returns the case fields changed (none when it was theirs)."""
+    if case.assignee_id == actor.pk:
+        return []
+    previous = case.assignee_id
+    case.assignee = actor
+    case.assigned_at = timezone.now()
+    data = {"previous_assignee": previous, "assignee": actor.pk}
+    case_event_record(case=case, kind=CaseEventKind.ASSIGNED, actor=actor, data=data)
+    audit_record(actor=actor, action=AuditAction.CASE_TAKEN, target=case, data=data)
+    return ["assignee", "assigned_at"]
 
 
 def _clean_proposal(  # noqa: C901  (one flat check per input field; splitting it would scatter the rules)
@@ -311,7 +348,10 @@ def decision_propose(
 ) -> Decision:
     """Decide on a case: applied at once, or ``proposed`` when policy needs four eyes.
 
-    Raises ``PermissionDenied`` (no permission, case assigned to someone else),
+    The same policy for every proposer; the case becomes the decider's and leaves "new"
+    (in review, or pending approval when the decision waits; an escalation alone sends it
+    back to the queue). Raises ``PermissionDenied`` (no permission; for an officer, a case
+    not assigned to them),
     ``Conflict`` (stale ``version``: a second submit of the same form is one; case closed
     or already waiting for approval), ``ValidationError`` by field, ``Case.DoesNotExist``.
     """
@@ -334,14 +374,22 @@ def decision_propose(
         blocks=blocks,
     )
     line = case.credit_line
+    on_record = (
+        latest_assessment_on_record(customer_id=case.customer_id)
+        if kind == DecisionKind.OVERRIDE_LIMIT
+        else AssessmentOnRecord(None, None)
+    )
     needs_approval, approval_reason = decision_needs_approval(
         kind=kind,
         threshold=approval_limit_threshold(),
         usable_limit=amount,
         usable_limit_before=line.usable_limit if line is not None else None,
-        recommended_limit=latest_recommended_limit(customer_id=case.customer_id),
+        recommended_limit=on_record.recommended_limit,
+        assessed_at=on_record.finished_at,
+        fresh_since=assessment_fresh_since(),
         block_reason_codes=[b.reason_code for b in chosen],
     )
+    taken = _assign_to_decider(actor=actor, case=case)
     decision = Decision(
         case=case,
         kind=kind,
@@ -375,13 +423,13 @@ def decision_propose(
             actor=actor,
             reason=AuditAction.DECISION_PROPOSED,
             ref=f"#{decision.pk}",
-            fields=["status"],
+            fields=["status", *taken],
         )
         notifications.notify_decision_to_approve(
             case_id=case.pk, decision_id=decision.pk, proposer_id=actor.pk
         )
         return decision
-    return _decision_apply(actor=actor, case=case, decision=decision)
+    return _decision_apply(actor=actor, case=case, decision=decision, case_fields=taken)
 
 
 # --- approve / reject -----------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Pages for decisions: propose one on a case, and the supervisor's approvals queue.
 
 HTTP only: parse the form, call one service, show its errors as form errors and its
-conflicts as messages. ``decision_form_for(case)`` builds the form the case page includes
-as ``cases/_decision_form.html`` (context: ``case``, ``decision_form``).
+conflicts and refusals as messages (a refusal is a 403 and audited, as the portal's 403
+page is). ``decision_form_for(case)`` builds the form the case page includes as
+``cases/_decision_form.html`` (context: ``case``, ``decision_form``); the form carries the
+reasons a decision on this case would wait for approval (``approval_hints``).
 """
 
 from __future__ import annotations
@@ -23,14 +25,26 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.decisions import services as decisions
-from cases.decisions.policy import approval_reason_label
+from cases.decisions.policy import (
+    ASSESSMENT_MISSING,
+    ASSESSMENT_STALE,
+    approval_limit_threshold,
+    approval_reason_label,
+    assessment_fresh_since,
+)
 from cases.models import Case, Decision, DecisionKind, DecisionReason, DecisionState
-from cases.permissions import can_approve_decisions, can_propose_decisions
+from cases.permissions import (
+    can_approve_decisions,
+    can_propose_decisions,
+    ensure_can_decide_on,
+)
 from cases.selectors.detail import case_active_blocks, case_for_user
 from portal.errors import Conflict
+from portal.views import audit_access_denied
 from portal.web.forms import add_service_errors
 from portal.web.permissions import rule_required
 from scoring.models import Block
+from scoring.templatetags.scoring_tags import cny
 
 APPROVALS_LIMIT = 100
 
@@ -73,11 +87,53 @@ class DecisionForm(forms.Form):
         ]
 
 
+def approval_hints(case: Case) -> list[str]:
+    """What would make a decision on this case wait for approval, in words (one query: the
+    customer's latest succeeded assessment)."""
+    on_record = decisions.latest_assessment_on_record(customer_id=case.customer_id)
+    threshold = cny(approval_limit_threshold())
+    if on_record.recommended_limit is not None:
+        raise_rule = _(
+            "Raising the usable limit above %(threshold)s, or above the recommended limit "
+            "(%(recommended)s), waits for approval."
+        ) % {"threshold": threshold, "recommended": cny(on_record.recommended_limit)}
+    else:
+        raise_rule = _("Raising the usable limit above %(threshold)s waits for approval.") % {
+            "threshold": threshold
+        }
+    hints = [raise_rule]
+    if on_record.finished_at is None:
+        hints.append(approval_reason_label(ASSESSMENT_MISSING))
+    elif on_record.finished_at < assessment_fresh_since():
+        hints.append(approval_reason_label(ASSESSMENT_STALE))
+    hints.append(
+        _(
+            "Lifting an identity-document or consent block waits for approval too. Whoever "
+            "proposes (a supervisor as well), a supervisor other than the proposer approves."
+        )
+    )
+    return hints
+
+
 def decision_form_for(
     case: Case, data: Any = None, *, blocks: Sequence[Block] | None = None
 ) -> DecisionForm:
-    """The decision form of a case (bound to ``data`` when given)."""
-    return DecisionForm(data, case=case, blocks=blocks)
+    """The decision form of a case (bound to ``data`` when given), with its approval hints."""
+    form = DecisionForm(data, case=case, blocks=blocks)
+    form.approval_hints = approval_hints(case)  # type: ignore[attr-defined]
+    return form
+
+
+def _waiting_message(decision: Decision) -> str:
+    return _("The decision waits for approval by a supervisor other than you: %(why)s") % {
+        "why": approval_reason_label(decision.approval_reason)
+    }
+
+
+def _refused(request: HttpRequest, exc: PermissionDenied) -> None:
+    """A refused decision: audited like the portal's 403 page, and said on the page."""
+    audit_access_denied(request.user, request.method or "", request.path)
+    messages.error(request, str(exc) or _("You may not do this."))
 
 
 def _back(request: HttpRequest, case: Case) -> str:
@@ -93,8 +149,18 @@ def _back(request: HttpRequest, case: Case) -> str:
 @login_required
 @rule_required(can_propose_decisions)
 def decision_propose_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET: the decision form of a case. POST: decide (applied, or sent for approval)."""
+    """GET: the decision form of a case. POST: decide (applied, or sent for approval).
+
+    An officer on a case not assigned to them gets the reason, not the form (403)."""
     case = case_for_user(request.user, pk)
+    try:
+        ensure_can_decide_on(request.user, case)
+    except PermissionDenied as exc:
+        if request.method == "POST":
+            _refused(request, exc)
+        else:  # refused reads are not audited (portal.registries.on_access_denied)
+            messages.error(request, str(exc))
+        return _propose_page(request, case, None, status=403)
     if request.method == "GET":
         return _propose_page(request, case, decision_form_for(case))
     form = decision_form_for(case, request.POST)
@@ -115,11 +181,14 @@ def decision_propose_view(request: HttpRequest, pk: int) -> HttpResponse:
             for message in exc.messages:
                 messages.error(request, message)
             return redirect(_back(request, case))
+        except PermissionDenied as exc:
+            _refused(request, exc)
+            return _propose_page(request, case, None, status=403)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             if decision.state == DecisionState.PROPOSED:
-                messages.success(request, _("The decision waits for a supervisor's approval."))
+                messages.success(request, _waiting_message(decision))
             else:
                 messages.success(request, _("The decision is applied."))
             return redirect(_back(request, case))
@@ -127,12 +196,17 @@ def decision_propose_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _propose_page(
-    request: HttpRequest, case: Case, form: DecisionForm, status: int = 200
+    request: HttpRequest, case: Case, form: DecisionForm | None, status: int = 200
 ) -> HttpResponse:
+    """The decision page; without a form (``None``) when the user may not decide here."""
     return render(
         request,
         "cases/decision_propose.html",
-        {"case": case, "decision_form": form, "blocks": form.active_blocks},
+        {
+            "case": case,
+            "decision_form": form,
+            "blocks": form.active_blocks if form is not None else case_active_blocks(case=case),
+        },
         status=status,
     )
 
@@ -141,9 +215,12 @@ def _propose_page(
 @login_required
 @rule_required(can_approve_decisions)
 def approvals_view(request: HttpRequest) -> HttpResponse:
-    """Decisions waiting for a supervisor, oldest first."""
+    """Decisions waiting for a supervisor, oldest first; never one's own proposals (another
+    supervisor decides those), which are only counted."""
+    waiting = Decision.objects.filter(state=DecisionState.PROPOSED)
+    own = waiting.filter(proposed_by_id=request.user.pk).count()
     pending = list(
-        Decision.objects.filter(state=DecisionState.PROPOSED)
+        waiting.exclude(proposed_by_id=request.user.pk)
         .select_related("case", "case__customer", "case__credit_line", "proposed_by")
         .order_by("proposed_at", "id")[:APPROVALS_LIMIT]
     )
@@ -151,7 +228,11 @@ def approvals_view(request: HttpRequest) -> HttpResponse:
         decision.approval_reason_text = approval_reason_label(  # type: ignore[attr-defined]
             decision.approval_reason
         )
-    return render(request, "cases/approvals.html", {"pending": pending, "limit": APPROVALS_LIMIT})
+    return render(
+        request,
+        "cases/approvals.html",
+        {"pending": pending, "limit": APPROVALS_LIMIT, "own_waiting": own},
+    )
 
 
 def _decide(request: HttpRequest, pk: int, *, approve: bool) -> HttpResponse:
@@ -164,7 +245,7 @@ def _decide(request: HttpRequest, pk: int, *, approve: bool) -> HttpResponse:
     except Decision.DoesNotExist:
         messages.error(request, _("This decision no longer exists."))
     except PermissionDenied as exc:
-        messages.error(request, str(exc))
+        _refused(request, exc)
     except ValidationError as exc:  # Conflict included
         for message in exc.messages:
             messages.error(request, message)

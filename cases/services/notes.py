@@ -11,7 +11,7 @@ from audit.actions import AuditAction
 from audit.history_rows import change_reason, save_with_history
 from audit.log import audit_record
 from cases.models import CaseEventKind, Note
-from cases.permissions import ensure_can_add_notes
+from cases.permissions import ensure_can_add_note_to, ensure_can_add_notes
 from cases.services.primitives import case_bump, case_ensure_version, case_event_record, case_lock
 
 NOTE_MAX_LENGTH = 4000
@@ -19,8 +19,14 @@ NOTE_MAX_LENGTH = 4000
 
 @transaction.atomic
 def note_add(*, actor: User, case_id: int, body: str, version: int | None) -> Note:
-    """Add a note to a case (from the version the form was opened at; stale is a 409)."""
+    """Add a note to a case (from the version the form was opened at; stale is a 409).
+
+    Only the case's assignee or a supervisor writes on it (``PermissionDenied``): another
+    officer is handed the case first, by a supervisor's reassignment.
+    """
     ensure_can_add_notes(actor)
+    case = case_lock(case_id=case_id)
+    ensure_can_add_note_to(actor, case)
     text = (body or "").strip()
     if not text:
         raise ValidationError({"body": [_("Write the note first.")]})
@@ -28,7 +34,6 @@ def note_add(*, actor: User, case_id: int, body: str, version: int | None) -> No
         raise ValidationError(
             {"body": [_("A note is at most %(n)d characters.") % {"n": NOTE_MAX_LENGTH}]}
         )
-    case = case_lock(case_id=case_id)
     case_ensure_version(case=case, version=version)
     note = Note(case=case, author=actor, body=text)
     # The note's own history row; the audit entry is the case's, written last.

@@ -8,7 +8,7 @@ from accounts.models import User
 from audit.actions import AuditAction
 from audit.log import audit_record
 from cases.models import CaseEvent, CaseEventKind
-from cases.permissions import ensure_can_work_cases
+from cases.permissions import ensure_can_reassess_case, ensure_can_work_cases
 from cases.services.primitives import case_bump, case_ensure_version, case_event_record, case_lock
 from scoring.assessments import services as jobs
 from scoring.models import Assessment, AssessmentTrigger
@@ -20,10 +20,12 @@ def case_reassess(*, actor: User, case_id: int, version: int | None = None) -> A
 
     A double click returns the assessment already queued or running and records nothing
     twice. Raises ``PermissionDenied``, ``Conflict`` (stale version) and the scoring
-    service's ``ValidationError`` (consent missing, no champion scorecard).
+    service's ``ValidationError`` (consent missing, no champion scorecard). Only the case's
+    assignee or a supervisor re-runs it (``PermissionDenied`` for anyone else).
     """
     ensure_can_work_cases(actor)
     case = case_lock(case_id=case_id)
+    ensure_can_reassess_case(actor, case)
     case_ensure_version(case=case, version=version)
     assessment = jobs.assessment_request(
         actor=actor,

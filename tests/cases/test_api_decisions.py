@@ -39,7 +39,7 @@ def _decide(client: APIClient, case: Case, **fields: Any) -> Any:
 def test_an_officer_decides_within_policy_and_it_applies(
     officer: User, make_case: MakeCase, api_client: Client
 ) -> None:
-    case = make_case(assignee=officer)
+    case = make_case(assignee=officer, recommended="50000")
 
     response = _decide(api_client(officer), case)
 

@@ -183,7 +183,9 @@ def test_the_case_page_query_count_does_not_grow_with_the_timeline(
         Note.objects.create(case=case, author=officer, body=f"note {i}")
     client.force_login(officer)
     client.get(reverse("cases:detail", args=[case.pk]))
-    with django_assert_max_num_queries(11):
+    # 12: one more than before issue 15, the decision form's approval hints read the
+    # latest succeeded assessment (the page's own assessment may be queued or running).
+    with django_assert_max_num_queries(12):
         response = client.get(reverse("cases:detail", args=[case.pk]))
     assert len(response.context["timeline"]) == 2 * events
 

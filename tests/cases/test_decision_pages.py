@@ -65,7 +65,7 @@ def test_the_form_lists_the_active_blocks_and_carries_the_version(
 
 
 def test_an_officer_decides_from_the_page(officer: User, make_case: MakeCase) -> None:
-    case = make_case(assignee=officer)
+    case = make_case(assignee=officer, recommended="50000")
     url = reverse("decisions:propose", args=[case.pk])
 
     response = _client(officer).post(url, _form(case, next="/scoring/"), follow=True)
@@ -131,7 +131,7 @@ def test_a_supervisor_sees_pending_decisions_and_approves(
 
     html = page.content.decode()
     assert "Salary slip checked." in html
-    assert "0.00 → 30000.00" in html
+    assert "¥0.00 → ¥30,000.00" in html
     assert "officer" in html
     response = client.post(
         reverse("decisions:approve", args=[decision.pk]), {"comment": "ok"}, follow=True
@@ -169,13 +169,16 @@ def test_a_supervisor_rejects_with_a_comment(
     assert decision.state == DecisionState.REJECTED
 
 
-def test_the_proposer_gets_no_approve_button(supervisor: User, make_case: MakeCase) -> None:
+def test_the_proposer_does_not_see_their_own_proposal(
+    supervisor: User, make_case: MakeCase
+) -> None:
     decision = _proposed(supervisor, make_case)
 
     html = _client(supervisor).get(reverse("decisions:approvals")).content.decode()
 
     assert f'data-testid="approve-{decision.pk}"' not in html
-    assert "Your own proposal" in html
+    assert f'data-decision="{decision.pk}"' not in html
+    assert "1 decision of yours waits for another supervisor" in html
 
 
 def test_an_officer_cannot_see_approvals(officer: User) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,8 @@ from accounts.models import User
 from audit import changes as audit_changes
 from audit.models import AuditEntry
 from cases.decisions.policy import (
+    ASSESSMENT_MISSING,
+    ASSESSMENT_STALE,
     LIMIT_ABOVE_RECOMMENDATION,
     LIMIT_ABOVE_THRESHOLD,
     REGULATORY_BLOCK,
@@ -50,6 +53,10 @@ def _line_audits(line: CreditLine) -> int:
 # --- policy ---------------------------------------------------------------------------------
 
 
+NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
+FRESH_SINCE = NOW - timedelta(days=180)
+
+
 @pytest.mark.parametrize(
     ("new", "before", "recommended", "expected"),
     [
@@ -71,6 +78,35 @@ def test_policy_asks_for_approval_when_a_limit_is_raised_too_far(
             usable_limit=Decimal(new),
             usable_limit_before=Decimal(before),
             recommended_limit=Decimal(recommended) if recommended else None,
+            assessed_at=NOW,
+            fresh_since=FRESH_SINCE,
+        )
+        == expected
+    )
+
+
+@pytest.mark.parametrize(
+    ("new", "before", "assessed_at", "expected"),
+    [
+        ("100", "0", None, (True, ASSESSMENT_MISSING)),  # a raise of any size
+        ("100", "0", FRESH_SINCE - timedelta(seconds=1), (True, ASSESSMENT_STALE)),
+        ("100", "0", FRESH_SINCE, (False, "")),  # just inside the window
+        ("30000", "0", None, (True, LIMIT_ABOVE_THRESHOLD)),  # the threshold is named first
+        ("100", "900", None, (False, "")),  # lowering never needs approval
+    ],
+)
+def test_policy_asks_for_approval_of_a_raise_without_a_recent_assessment(
+    new: str, before: str, assessed_at: datetime | None, expected: tuple[bool, str]
+) -> None:
+    assert (
+        decision_needs_approval(
+            kind="override_limit",
+            threshold=THRESHOLD,
+            usable_limit=Decimal(new),
+            usable_limit_before=Decimal(before),
+            recommended_limit=Decimal("50000"),
+            assessed_at=assessed_at,
+            fresh_since=FRESH_SINCE,
         )
         == expected
     )
@@ -129,7 +165,7 @@ def test_an_override_above_the_latest_recommendation_waits_for_approval(
 def test_an_override_within_policy_changes_the_line_with_history_and_one_audit_entry(
     officer: User, make_case: MakeCase
 ) -> None:
-    case = make_case(assignee=officer)
+    case = make_case(assignee=officer, recommended="50000")
     line = case.credit_line
 
     decision = _propose(officer, case, usable_limit="5000")
@@ -158,7 +194,7 @@ def test_an_override_within_policy_changes_the_line_with_history_and_one_audit_e
 def test_the_line_change_is_all_or_nothing(
     officer: User, make_case: MakeCase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    case = make_case(assignee=officer)
+    case = make_case(assignee=officer, recommended="50000")
     line = case.credit_line
     history_rows = line.history.count()
     real = audit_changes.audit_record
@@ -334,14 +370,18 @@ def test_an_officer_cannot_decide_on_a_case_assigned_to_someone_else(
     assert not Decision.objects.exists()
 
 
-def test_a_supervisor_may_decide_on_any_case(
+def test_a_supervisor_may_decide_on_any_case_and_it_becomes_theirs(
     supervisor: User, officer: User, make_case: MakeCase
 ) -> None:
-    case = make_case(assignee=officer)
+    case = make_case(assignee=officer, recommended="50000")
 
     decision = _propose(supervisor, case)
 
     assert decision.state == DecisionState.APPLIED
+    case.refresh_from_db()
+    assert (case.assignee, case.status) == (supervisor, CaseStatus.IN_REVIEW)
+    taken = case.events.get(kind=CaseEventKind.ASSIGNED)
+    assert taken.data == {"previous_assignee": officer.pk, "assignee": supervisor.pk}
 
 
 def test_an_auditor_cannot_decide(auditor: User, make_case: MakeCase) -> None:

@@ -32,7 +32,7 @@ def _change_texts(item: Any) -> list[tuple[str, str, str]]:
 def test_an_applied_override_shows_the_line_change_under_its_event(
     officer: User, make_case: MakeCase
 ) -> None:
-    case = make_case(assignee=officer, granted="50000.00", usable="0.00")
+    case = make_case(assignee=officer, granted="50000.00", usable="0.00", recommended="50000")
 
     decision_propose(
         actor=officer,
