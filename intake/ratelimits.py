@@ -99,7 +99,7 @@ def rate_limited(request: HttpRequest, *, group: str, rate: str) -> int | None:
     return _count(request, group=group, key=client_ip_address(request) or "unknown", rate=rate)
 
 
-def key_rate_limited(request: HttpRequest, *, key_id: int, rate: str) -> int | None:
+def key_rate_limited(request: HttpRequest, *, key_id: str, rate: str) -> int | None:
     """Count this request against ``rate`` for one partner API key (by its id, never the
     secret); the seconds to wait when it is over the limit, else ``None``."""
     return _count(request, group=PARTNER_KEY_GROUP, key=f"key:{key_id}", rate=rate)

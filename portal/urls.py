@@ -1,3 +1,4 @@
+from csp.decorators import csp_replace
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
@@ -6,6 +7,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from portal import health
+from portal.conf.security import REDOC_POLICY
 
 urlpatterns = [
     path("", include("accounts.home_urls")),
@@ -42,7 +44,9 @@ urlpatterns = [
     path(
         "api/redoc/",
         login_required(
-            SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html")
+            csp_replace(REDOC_POLICY)(
+                SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html")
+            )
         ),
         name="api-redoc",
     ),

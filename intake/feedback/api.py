@@ -29,7 +29,7 @@ from intake.channels import ChannelKeyAuthentication, request_channel
 from intake.feedback import submission
 from intake.feedback.status import LOOKUP_NOT_FOUND, feedback_status
 from intake.idempotency import HEADER, idempotent_response
-from intake.models import FeedbackKind, FeedbackStatus
+from intake.models import ChannelKey, FeedbackKind, FeedbackStatus
 from intake.ratelimits import LOOKUP_GROUP, SUBMIT_GROUP, key_rate_limited, rate_limited
 from intake.upstream.api import SafeJSONParser
 from portal.api.errors import error_responses
@@ -147,8 +147,10 @@ class FeedbackCreateAPI(APIView):
             return self._create(request, channel=None)
         # Each partner key has its own allowance, counted before the idempotency replay so
         # retries of one request count too.
+        channel_key = request.auth  # ChannelKeyAuthentication authenticated the channel
+        assert isinstance(channel_key, ChannelKey)
         retry_after = key_rate_limited(
-            request._request, key_id=request.auth.pk, rate=settings.INTAKE_RATE_PARTNER_KEY
+            request._request, key_id=channel_key.pk, rate=settings.INTAKE_RATE_PARTNER_KEY
         )
         if retry_after is not None:
             return _too_many(retry_after, per_key=True)

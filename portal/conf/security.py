@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from csp.constants import NONCE, NONE, SELF
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
 CONTENT_SECURITY_POLICY: dict[str, Any] = {
     "DIRECTIVES": {
@@ -27,4 +27,14 @@ CONTENT_SECURITY_POLICY: dict[str, Any] = {
         "base-uri": [SELF],
         "form-action": [SELF],
     },
+}
+
+# ReDoc's bundle (styled-components) writes <style> elements before any nonce can reach it
+# and sets style attributes, which no nonce covers, and runs its search in a worker made
+# from a blob: its one page (/api/redoc/, staff only) allows inline styles and blob workers,
+# still from no other origin. Scripts stay as strict as everywhere. (The bundle's
+# attribution logo from cdn.redoc.ly is refused by img-src and never loaded.)
+REDOC_POLICY: dict[str, Any] = {
+    "style-src": [SELF, UNSAFE_INLINE],
+    "worker-src": [SELF, "blob:"],
 }
