@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import CaseCategory
 from cases.selectors.dashboard import DecisionRates, Supervision
+from portal.web.charts import figure_html
 
 _LAYOUT = {
     "height": 320,
@@ -18,14 +19,7 @@ _LAYOUT = {
 
 
 def _html(figure: go.Figure, div_id: str) -> str:
-    return str(
-        figure.to_html(
-            full_html=False,
-            include_plotlyjs=False,
-            div_id=div_id,
-            config={"displaylogo": False, "responsive": True},
-        )
-    )
+    return figure_html(figure, div_id=div_id, config={"displaylogo": False, "responsive": True})
 
 
 def queue_depth_html(summary: Supervision) -> str:

@@ -2,13 +2,11 @@
 
 from django.urls import URLPattern, path
 
-from intake.feedback.api import FeedbackCreateAPI, FeedbackStatusAPI, FeedbackStatusLookupAPI
+from intake.feedback.api import FeedbackCreateAPI, FeedbackStatusLookupAPI
 from intake.upstream.api import SignalReceiveAPI
 
 urlpatterns: list[URLPattern] = [
     path("feedback/", FeedbackCreateAPI.as_view(), name="feedback_create"),
     path("feedback/status/", FeedbackStatusLookupAPI.as_view(), name="feedback_status_lookup"),
-    # Deprecated (the reference and digits end up in URLs and logs): use the POST above.
-    path("feedback/<str:reference>/status/", FeedbackStatusAPI.as_view(), name="feedback_status"),
     path("signals/", SignalReceiveAPI.as_view(), name="signal_receive"),
 ]

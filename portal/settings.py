@@ -31,6 +31,9 @@ from portal.conf.cases import (  # noqa: F401  (settings are read by name)
     CASES_SLA_HOURS,
     CASES_WIP_LIMIT,
 )
+# Larger blocks, named here so every setting is found from this file.
+from portal.conf.api import SPECTACULAR_SETTINGS as SPECTACULAR_SETTINGS
+from portal.conf.security import CONTENT_SECURITY_POLICY as CONTENT_SECURITY_POLICY
 
 # --- core -----------------------------------------------------------------------------
 
@@ -100,6 +103,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "rest_framework_api_key",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
     "django_filters",
     "simple_history",
     "pgtrigger",
@@ -123,6 +128,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, so that it sees the outcome of authentication (django-axes' requirement).
     "axes.middleware.AxesMiddleware",
@@ -437,31 +443,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",
 }
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Risk-operations portal API",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    # Several models name a field "status" or "reason_code" with different choices: give
-    # each choice set one stable name in the schema instead of a hashed one.
-    "ENUM_NAME_OVERRIDES": {
-        "BlockReasonCodeEnum": "scoring.models.ReasonCode",
-        "DecisionReasonCodeEnum": "cases.models.DecisionReason",
-        "AssessmentStatusEnum": "scoring.models.AssessmentStatus",
-        "BulkJobStatusEnum": "scoring.models.BulkJobStatus",
-        "CaseStatusEnum": "cases.models.CaseStatus",
-        "DecisionStateEnum": "cases.models.DecisionState",
-        "DecisionKindEnum": "cases.models.DecisionKind",
-        "SignalKindEnum": "intake.models.SignalKind",
-        "SignalStatusEnum": "intake.models.SignalStatus",
-        "PrivacyRequestKindEnum": "compliance.models.RequestKind",
-        "PrivacyRequestStatusEnum": "compliance.models.RequestStatus",
-        "CaseSourceEnum": "cases.models.CaseSource",
-        "AccessSourceEnum": "scoring.customers.access.AccessSource",
-        "PersonalFieldEnum": "scoring.customers.access.PersonalField",
-        "FeedbackKindEnum": "intake.models.FeedbackKind",
-    },
-}
-
+# Schema and docs (SPECTACULAR_SETTINGS): portal.conf.api. The CSP: portal.conf.security.
 # --- logging ------------------------------------------------------------------------------
 
 LOGGING = {
@@ -485,10 +467,11 @@ PORTAL_DEMO_PASSWORD = env.str("PORTAL_DEMO_PASSWORD", default="demo-portal-2026
 HEALTHZ_WORKER_TIMEOUT = env.float("HEALTHZ_WORKER_TIMEOUT", default=1.0)
 
 # Intake: the version of the notice and consent text the form shows (stored with each
-# submission), and rate limits per client address (django-ratelimit syntax).
+# submission), and rate limits per client address or partner key (django-ratelimit syntax).
 INTAKE_CONSENT_VERSION = "2026-11-v1"
 INTAKE_RATE_SUBMIT = env.str("INTAKE_RATE_SUBMIT", default="10/m")
 INTAKE_RATE_LOOKUP = env.str("INTAKE_RATE_LOOKUP", default="20/m")
+INTAKE_RATE_PARTNER_KEY = env.str("INTAKE_RATE_PARTNER_KEY", default="120/m")  # per API key
 
 # Data-subject requests: days to answer (PIPL practice: 15), and when one shows as due soon.
 PRIVACY_REQUEST_DUE_DAYS = env.int("PRIVACY_REQUEST_DUE_DAYS", default=15)

@@ -1,10 +1,13 @@
+from csp.decorators import csp_replace
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from portal import health
+from portal.conf.security import REDOC_POLICY
 
 urlpatterns = [
     path("", include("accounts.home_urls")),
@@ -27,7 +30,26 @@ urlpatterns = [
     path("api/v1/", include("intake.api_urls")),
     path("api/v1/", include("compliance.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Schema and docs for signed-in staff only (SERVE_PERMISSIONS); the docs pages send
+    # anonymous visitors to sign in. Their assets are drf-spectacular-sidecar's static files.
+    path(
+        "api/docs/",
+        login_required(
+            SpectacularSwaggerView.as_view(
+                url_name="api-schema", template_name="api/swagger_ui.html"
+            )
+        ),
+        name="api-docs",
+    ),
+    path(
+        "api/redoc/",
+        login_required(
+            csp_replace(REDOC_POLICY)(
+                SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html")
+            )
+        ),
+        name="api-redoc",
+    ),
 ]
 
 handler403 = "portal.views.permission_denied"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseServerError
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.utils.translation import gettext as _
 
 from portal.registries import access_denied
 
@@ -23,6 +24,9 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    # An unknown (or retired) API path answers in the API's error shape, not a page.
+    if request.path.startswith("/api/"):
+        return JsonResponse({"errors": {"non_field_errors": [_("Not found.")]}}, status=404)
     return render(request, "errors/404.html", status=404)
 
 

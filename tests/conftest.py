@@ -191,6 +191,51 @@ def celery_worker(transactional_db: None, settings: Any) -> Iterator[WorkerProce
 # --- browser ------------------------------------------------------------------------------
 
 
+# Every browser context reports Content-Security-Policy violations: the page's own
+# ``securitypolicyviolation`` events (an init script, which Playwright injects outside the
+# policy) and Chromium's console errors about the policy. A browser test fails if any came.
+CSP_WATCH = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  console.error("CSP violation: " + event.violatedDirective + " blocked " + event.blockedURI
+    + " at " + event.sourceFile + ":" + event.lineNumber);
+});
+"""
+csp_violations: list[str] = []
+
+
+def _record_csp_violation(message: Any) -> None:
+    text = message.text
+    if text.startswith("CSP violation") or "Content Security Policy" in text:
+        csp_violations.append(f"{message.page.url if message.page else '?'}: {text}")
+
+
+class CspWatchingBrowser:
+    """The Chromium browser, whose new contexts watch for CSP violations."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+
+    def new_context(self, **options: Any) -> Any:
+        context = self._browser.new_context(**options)
+        context.add_init_script(CSP_WATCH)
+        context.on("console", _record_csp_violation)
+        return context
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violation(request: pytest.FixtureRequest) -> Iterator[None]:
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    csp_violations.clear()
+    yield
+    found, csp_violations[:] = list(csp_violations), []
+    assert not found, "Content-Security-Policy violations:\n" + "\n".join(found)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
@@ -213,7 +258,7 @@ def browser() -> Iterator[Any]:
             if contents is not None:
                 connections[alias]._test_serialized_contents = contents
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
+        yield CspWatchingBrowser(chromium)
         chromium.close()
         # The context-local connections are invisible to the test-database teardown; close
         # them here or they would keep the test database from being dropped.

@@ -26,6 +26,7 @@ from compliance.access.selectors import (
     unusual_volume,
 )
 from compliance.permissions import can_view_access_log
+from portal.web.charts import figure_html
 
 PAGE_SIZE = 50
 # The unusual-volume panel looks at the filtered window, or at the last 30 days.
@@ -59,13 +60,8 @@ def volume_chart_html(report: VolumeReport) -> str:
         annotation_position="top left",
     )
     figure.update_layout(title=_("Reveals per person"), yaxis_title=_("Reveals"), **_CHART_LAYOUT)
-    return str(
-        figure.to_html(
-            full_html=False,
-            include_plotlyjs=False,
-            div_id="chart-access-volume",
-            config={"displaylogo": False, "responsive": True},
-        )
+    return figure_html(
+        figure, div_id="chart-access-volume", config={"displaylogo": False, "responsive": True}
     )
 
 

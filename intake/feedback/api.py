@@ -1,13 +1,12 @@
 """``POST /api/v1/feedback/`` and the status lookup ``POST /api/v1/feedback/status/``. HTTP only.
 
-Submitting: a partner channel's API key (``Authorization: Api-Key …``, then wrapped in
-``idempotent_response``) or no credentials at all (the public form's callers, rate limited
-per client address: 429 with ``Retry-After``). The status lookup is public and rate
-limited, and answers an unknown reference exactly as a wrong phone. It takes the reference
-and the phone's last four digits in a JSON body, so they stay out of URLs and access logs;
-``GET /api/v1/feedback/{reference}/status/?phone_last4=`` still answers the same but is
-deprecated (RFC 9745 ``Deprecation: @<epoch>`` and a ``Link`` to its successor on every
-answer).
+Submitting: a partner channel's API key (``Authorization: Api-Key …``, rate limited per
+key, then wrapped in ``idempotent_response``) or no credentials at all (the public form's
+callers, rate limited per client address); over a limit, 429 with ``Retry-After``. The
+status lookup is public and rate limited, and answers an unknown reference exactly as a
+wrong phone. It takes the reference and the phone's last four digits in a JSON body, so
+they stay out of URLs and access logs (the old ``GET /api/v1/feedback/{reference}/status/``
+is retired: a 404 with ``errors``).
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -31,8 +29,8 @@ from intake.channels import ChannelKeyAuthentication, request_channel
 from intake.feedback import submission
 from intake.feedback.status import LOOKUP_NOT_FOUND, feedback_status
 from intake.idempotency import HEADER, idempotent_response
-from intake.models import FeedbackKind, FeedbackStatus
-from intake.ratelimits import LOOKUP_GROUP, SUBMIT_GROUP, rate_limited
+from intake.models import ChannelKey, FeedbackKind, FeedbackStatus
+from intake.ratelimits import LOOKUP_GROUP, SUBMIT_GROUP, key_rate_limited, rate_limited
 from intake.upstream.api import SafeJSONParser
 from portal.api.errors import error_responses
 from portal.api.fields import BoundedDateTimeField
@@ -94,16 +92,14 @@ class FeedbackStatusSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-def _too_many(retry_after: int) -> Response:
+def _too_many(retry_after: int, *, per_key: bool = False) -> Response:
+    message = (
+        _("Too many requests with this API key. Try again in %(s)d seconds.")
+        if per_key
+        else _("Too many requests from your address. Try again in %(s)d seconds.")
+    )
     return Response(
-        {
-            "errors": {
-                "non_field_errors": [
-                    _("Too many requests from your address. Try again in %(s)d seconds.")
-                    % {"s": retry_after}
-                ]
-            }
-        },
+        {"errors": {"non_field_errors": [message % {"s": retry_after}]}},
         status=status.HTTP_429_TOO_MANY_REQUESTS,
         headers={"Retry-After": str(retry_after)},
     )
@@ -134,6 +130,7 @@ class FeedbackCreateAPI(APIView):
                 429,
                 descriptions={
                     401: "Wrong or revoked API key.",
+                    429: "Too many requests from the address, or with the API key.",
                     409: "Idempotency key reused.",
                 },
             ),
@@ -148,6 +145,15 @@ class FeedbackCreateAPI(APIView):
             if retry_after is not None:
                 return _too_many(retry_after)
             return self._create(request, channel=None)
+        # Each partner key has its own allowance, counted before the idempotency replay so
+        # retries of one request count too.
+        channel_key = request.auth  # ChannelKeyAuthentication authenticated the channel
+        assert isinstance(channel_key, ChannelKey)
+        retry_after = key_rate_limited(
+            request._request, key_id=channel_key.pk, rate=settings.INTAKE_RATE_PARTNER_KEY
+        )
+        if retry_after is not None:
+            return _too_many(retry_after, per_key=True)
         return idempotent_response(
             request=request,
             channel=channel,
@@ -178,8 +184,8 @@ class FeedbackCreateAPI(APIView):
 
 
 def _lookup_limited(request: HttpRequest) -> Response | None:
-    """Both lookup routes count against one group (and the status page's), checked before
-    the input is looked at."""
+    """The lookup counts against one group with the status page, checked before the input
+    is looked at."""
     retry_after = rate_limited(request, group=LOOKUP_GROUP, rate=settings.INTAKE_RATE_LOOKUP)
     return _too_many(retry_after) if retry_after is not None else None
 
@@ -188,12 +194,6 @@ def _status_answer(*, reference: str, phone_last4: str) -> Response:
     """An unknown reference is answered exactly as a wrong phone, after the same work."""
     view = feedback_status(reference=reference, phone_last4=phone_last4)
     return Response({"status": view.status, "message": view.message})
-
-
-_STATUS_RESPONSES = {
-    200: FeedbackStatusSerializer,
-    **error_responses(429, descriptions={400: "phone_last4 is not 4 digits."}),
-}
 
 
 class FeedbackStatusLookupAPI(APIView):
@@ -210,8 +210,10 @@ class FeedbackStatusLookupAPI(APIView):
         ),
         request=FeedbackStatusInSerializer,
         responses={
-            **_STATUS_RESPONSES,
-            **error_responses(descriptions={400: "Missing fields, or phone_last4 not 4 digits."}),
+            200: FeedbackStatusSerializer,
+            **error_responses(
+                429, descriptions={400: "Missing fields, or phone_last4 not 4 digits."}
+            ),
         },
     )
     def post(self, request: Request) -> Response:
@@ -224,67 +226,3 @@ class FeedbackStatusLookupAPI(APIView):
             reference=incoming.validated_data["reference"],
             phone_last4=incoming.validated_data["phone_last4"],
         )
-
-
-# RFC 9745: the moment the GET lookup was deprecated, as a structured-field date.
-STATUS_GET_DEPRECATED = "@1795392000"  # 2026-11-23T00:00:00Z
-
-
-class FeedbackStatusAPI(APIView):
-    """Deprecated: the reference and digits end up in URLs and logs. Every answer carries
-    ``Deprecation`` (RFC 9745: the date it was deprecated) and a ``Link`` to
-    ``POST /api/v1/feedback/status/``."""
-
-    authentication_classes: list[Any] = []
-    permission_classes = [AllowAny]
-
-    @extend_schema(
-        operation_id="feedback_status",
-        summary="Deprecated: use POST /api/v1/feedback/status/",
-        description=(
-            "Puts the reference and the phone's last four digits in the URL, where access "
-            "logs keep them. Answers as `POST /api/v1/feedback/status/` does, with the "
-            "headers `Deprecation: @1795392000` (RFC 9745: deprecated on 2026-11-23) and "
-            "`Link: <…/feedback/status/>; "
-            'rel="successor-version"`.'
-        ),
-        deprecated=True,
-        parameters=[
-            OpenApiParameter(
-                "phone_last4",
-                OpenApiTypes.STR,
-                OpenApiParameter.QUERY,
-                required=True,
-                description="The last four digits of the mobile number given.",
-            ),
-            OpenApiParameter(
-                "Deprecation",
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                response=True,
-                description="`@1795392000`: deprecated since 2026-11-23 (RFC 9745).",
-            ),
-            OpenApiParameter(
-                "Link",
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                response=True,
-                description='The successor operation (`rel="successor-version"`).',
-            ),
-        ],
-        responses=_STATUS_RESPONSES,
-    )
-    def get(self, request: Request, reference: str) -> Response:
-        limited = _lookup_limited(request._request)
-        if limited is not None:
-            return limited
-        return _status_answer(
-            reference=reference, phone_last4=request.query_params.get("phone_last4", "")
-        )
-
-    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
-        # Every answer, errors and 429 included, tells the caller to move.
-        response = super().finalize_response(request, response, *args, **kwargs)
-        response["Deprecation"] = STATUS_GET_DEPRECATED
-        response["Link"] = f'<{reverse("feedback_status_lookup")}>; rel="successor-version"'
-        return response

@@ -2,9 +2,10 @@
 officers' triage of unmatched feedback is ``intake.triage``.)
 
 Public pages speak Simplified Chinese unless the visitor chose English (the language
-switch's cookie, or ``?lang=en``). Rate limits per client address (``cases.ratelimits``,
-shared with the API) answer a friendly page with status 429; when Redis itself is down the
-limits fail open so that feedback is still accepted. Nothing personal is logged.
+switch's cookie, or ``?lang=en``). Rate limits per client address (``intake.ratelimits``,
+shared with the API) answer a friendly page with status 429; when Redis itself is down they
+are counted in-process, so they still hold and feedback below them is still accepted.
+Nothing personal is logged.
 """
 
 from __future__ import annotations

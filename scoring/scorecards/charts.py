@@ -7,6 +7,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from django.utils.translation import gettext as _
 
+from portal.web.charts import figure_html
 from scoring.models import (
     Assessment,
 )
@@ -81,13 +82,10 @@ def _running_totals(values: list[int]) -> list[int]:
 
 def waterfall_html(assessment: Assessment) -> str:
     """The chart as an HTML fragment; the page loads plotly's JS from static files."""
-    return str(
-        waterfall_figure(assessment).to_html(
-            full_html=False,
-            include_plotlyjs=False,
-            config={"displayModeBar": False, "responsive": True},
-            div_id=f"waterfall-{assessment.pk}",
-        )
+    return figure_html(
+        waterfall_figure(assessment),
+        div_id=f"waterfall-{assessment.pk}",
+        config={"displayModeBar": False, "responsive": True},
     )
 
 
@@ -132,11 +130,6 @@ def comparison_histogram_html(
         height=380,
         margin={"l": 50, "r": 20, "t": 50, "b": 50},
     )
-    return str(
-        figure.to_html(
-            full_html=False,
-            include_plotlyjs=False,
-            config={"displayModeBar": False, "responsive": True},
-            div_id="score-histogram",
-        )
+    return figure_html(
+        figure, div_id="score-histogram", config={"displayModeBar": False, "responsive": True}
     )

@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from intake.feedback import processing, submission
 from intake.feedback import status as lookup
 from intake.models import Channel, Feedback, FeedbackStatus
+from intake.ratelimits import local_windows
 from portal.celery import app as celery_app
 from tests.factories.cases import ChannelFactory, make_channel_key
 from tests.factories.scoring import BlockFactory, CreditLineFactory, CustomerFactory
@@ -31,6 +32,7 @@ STATUS = "/api/v1/feedback/status/"
 def _generous_rate_limits(settings: Any) -> None:
     settings.INTAKE_RATE_SUBMIT = "1000/m"
     settings.INTAKE_RATE_LOOKUP = "1000/m"
+    settings.INTAKE_RATE_PARTNER_KEY = "1000/m"
 
 
 def _address() -> str:
@@ -146,6 +148,34 @@ def test_a_partner_channel_submits_with_its_key_idempotently(settings: Any) -> N
     assert feedback.channel == channel
 
 
+def test_each_partner_key_has_its_own_limit_answered_with_429_and_retry_after(
+    settings: Any,
+) -> None:
+    settings.INTAKE_RATE_PARTNER_KEY = "2/m"
+    channel = ChannelFactory(code="partner-busy", kind=Channel.Kind.PARTNER)
+    _first_key, first_plain = make_channel_key(channel)
+    _second_key, second_plain = make_channel_key(channel, name="second key")
+    address = _address()  # one address for both keys: the limit is per key, not per address
+
+    def send(plaintext: str, n: int) -> Any:
+        client = APIClient(REMOTE_ADDR=address)
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {plaintext}", HTTP_IDEMPOTENCY_KEY=f"k{n}")
+        return client.post(
+            URL, body(description=f"额度显示五万，但是付款时提示不可用。{n}"), format="json"
+        )
+
+    first = [send(first_plain, n).status_code for n in range(2)]
+    limited = send(first_plain, 2)
+    other_key = send(second_plain, 3)
+
+    assert first == [201, 201]
+    assert limited.status_code == 429
+    assert int(limited["Retry-After"]) >= 1
+    assert "API key" in limited.json()["errors"]["non_field_errors"][0]
+    assert other_key.status_code == 201
+    assert Feedback.objects.filter(channel=channel).count() == 3
+
+
 def test_a_wrong_api_key_is_a_401() -> None:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION="Api-Key nope.nope")
@@ -160,31 +190,17 @@ def test_a_wrong_api_key_is_a_401() -> None:
 # --- status --------------------------------------------------------------------------------
 
 
-def test_the_status_api_gives_no_hint_whether_a_reference_exists() -> None:
-    reference = APIClient().post(URL, body(phone="13700009999"), format="json").json()["reference"]
-    client = APIClient()
-
-    right = client.get(f"/api/v1/feedback/{reference}/status/?phone_last4=9999")
-    wrong_phone = client.get(f"/api/v1/feedback/{reference}/status/?phone_last4=1111")
-    unknown = client.get("/api/v1/feedback/FB-ABCDEFGHJKMN/status/?phone_last4=1111")
-
-    assert right.status_code == 200
-    assert set(right.json()) == {"status", "message"}
-    assert right.json()["status"] == "received"
-    assert (wrong_phone.status_code, wrong_phone.content) == (unknown.status_code, unknown.content)
-    assert unknown.json()["status"] == lookup.LOOKUP_NOT_FOUND
-
-
-def test_the_status_api_needs_four_digits_and_is_rate_limited(settings: Any) -> None:
-    client = APIClient(REMOTE_ADDR=_address())
-    assert client.get("/api/v1/feedback/FB-ABCDEFGHJKMN/status/").status_code == 400
-
+def test_the_status_post_is_rate_limited(settings: Any) -> None:
     settings.INTAKE_RATE_LOOKUP = "1/m"
     client = APIClient(REMOTE_ADDR=_address())
-    ok = client.get("/api/v1/feedback/FB-ABCDEFGHJKMN/status/?phone_last4=1111")
-    limited = client.get("/api/v1/feedback/FB-ABCDEFGHJKMN/status/?phone_last4=1111")
+    lookup_body = {"reference": "FB-ABCDEFGHJKMN", "phone_last4": "1111"}
+
+    ok = client.post(STATUS, lookup_body, format="json")
+    limited = client.post(STATUS, lookup_body, format="json")
+
     assert (ok.status_code, limited.status_code) == (200, 429)
     assert int(limited["Retry-After"]) >= 1
+    assert "non_field_errors" in limited.json()["errors"]
 
 
 def test_the_status_is_looked_up_with_a_post_that_keeps_the_reference_out_of_the_url() -> None:
@@ -202,10 +218,9 @@ def test_the_status_is_looked_up_with_a_post_that_keeps_the_reference_out_of_the
         STATUS, {"reference": "FB-ABCDEFGHJKMN", "phone_last4": "1111"}, format="json"
     )
     garbage = client.post(STATUS, {"reference": "nonsense", "phone_last4": "1111"}, format="json")
-    by_get = client.get(f"/api/v1/feedback/{reference}/status/?phone_last4=9999")
 
     assert right.status_code == 200
-    assert right.json() == typed.json() == by_get.json()
+    assert right.json() == typed.json()
     assert right.json()["status"] == "received"
     assert (wrong_phone.status_code, wrong_phone.content) == (unknown.status_code, unknown.content)
     assert (garbage.status_code, garbage.content) == (unknown.status_code, unknown.content)
@@ -242,47 +257,53 @@ def test_the_status_post_answers_malformed_json_with_400_and_errors(raw: str) ->
     assert "errors" in response.json()
 
 
-def test_the_status_post_shares_the_lookup_rate_limit_with_the_get_and_the_page(
-    settings: Any,
-) -> None:
-    settings.INTAKE_RATE_LOOKUP = "2/m"
+def test_the_status_post_shares_the_lookup_rate_limit_with_the_page(settings: Any) -> None:
+    settings.INTAKE_RATE_LOOKUP = "1/m"
     address = _address()
     client = APIClient(REMOTE_ADDR=address)
     lookup = {"reference": "FB-ABCDEFGHJKMN", "phone_last4": "1111"}
 
-    by_get = client.get("/api/v1/feedback/FB-ABCDEFGHJKMN/status/?phone_last4=1111")
     by_page = Client(REMOTE_ADDR=address).post("/feedback/status/", lookup)
     by_post = client.post(STATUS, lookup, format="json")
 
-    assert (by_get.status_code, by_page.status_code, by_post.status_code) == (200, 200, 429)
+    assert (by_page.status_code, by_post.status_code) == (200, 429)
     assert int(by_post["Retry-After"]) >= 1
     assert "non_field_errors" in by_post.json()["errors"]
 
 
-def test_the_status_get_is_deprecated_and_points_to_the_post() -> None:
-    client = APIClient(REMOTE_ADDR=_address())
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/feedback/FB-ABCDEFGHJKMN/status/?phone_last4=1111",
+        "/api/v1/feedback/FB-ABCDEFGHJKMN/status/",
+    ],
+)
+def test_the_retired_status_get_is_a_404_with_errors(path: str) -> None:
+    response = APIClient(REMOTE_ADDR=_address()).get(path)
 
-    answer = client.get("/api/v1/feedback/FB-ABCDEFGHJKMN/status/?phone_last4=1111")
-    refused = client.get("/api/v1/feedback/FB-ABCDEFGHJKMN/status/")
-
-    for response in (answer, refused):
-        assert response["Deprecation"] == "@1795392000"  # RFC 9745: 2026-11-23
-        assert response["Link"] == f'<{STATUS}>; rel="successor-version"'
-    assert refused.status_code == 400
+    assert response.status_code == 404
+    assert "non_field_errors" in response.json()["errors"]
+    assert "Deprecation" not in response
 
 
-def test_the_api_schema_still_builds(client: Client) -> None:
+def test_a_get_of_the_status_post_route_is_a_405_with_errors() -> None:
+    response = APIClient(REMOTE_ADDR=_address()).get(STATUS)
+
+    assert response.status_code == 405
+    assert "errors" in response.json()
+
+
+def test_the_api_schema_still_builds(client: Client, officer: Any) -> None:
     import yaml
 
+    client.force_login(officer)
     response = client.get("/api/schema/")
 
     assert response.status_code == 200
     paths = yaml.safe_load(response.content)["paths"]
     assert "post" in paths["/api/v1/feedback/"]
     assert paths["/api/v1/feedback/status/"]["post"].get("deprecated") is not True
-    deprecated = paths["/api/v1/feedback/{reference}/status/"]["get"]
-    assert deprecated["deprecated"] is True
-    assert {"Deprecation", "Link"} <= set(deprecated["responses"]["200"]["headers"])
+    assert "/api/v1/feedback/{reference}/status/" not in paths
 
 
 @pytest.mark.django_db(transaction=True)
@@ -314,6 +335,7 @@ def redis_down() -> Iterator[None]:
         name: {**settings.CACHES[name], "LOCATION": CLOSED} for name in ("default", "ratelimit")
     }
     assert caches["ratelimit"]["BACKEND"] == "django_redis.cache.RedisCache"
+    local_windows.clear()
     celery_app.conf.task_always_eager = False
     before = celery_app.conf.broker_url
     celery_app.conf.broker_url = CLOSED
@@ -341,6 +363,42 @@ def test_with_redis_down_submissions_are_still_stored_and_caught_up_later(
     assert api.status_code == 201
     assert page.status_code == 302
     assert list(Feedback.objects.values_list("status", flat=True)) == ["received", "received"]
+
+
+def test_with_redis_down_the_address_limit_still_holds_in_process(
+    redis_down: None, settings: Any, caplog: Any
+) -> None:
+    settings.INTAKE_RATE_SUBMIT = "2/m"
+    client = APIClient(REMOTE_ADDR=_address())
+
+    codes = [client.post(URL, body(), format="json") for _ in range(3)]
+    page = Client(REMOTE_ADDR=client.defaults["REMOTE_ADDR"]).post("/feedback/", {})
+
+    assert [r.status_code for r in codes] == [201, 201, 429]
+    assert int(codes[-1]["Retry-After"]) >= 1
+    assert "non_field_errors" in codes[-1].json()["errors"]
+    assert page.status_code == 429  # the page counts in the same in-process window
+    assert Feedback.objects.count() == 2
+    assert "counted in-process" in caplog.text
+
+
+def test_with_redis_down_the_lookup_and_partner_key_limits_still_hold(
+    redis_down: None, settings: Any
+) -> None:
+    settings.INTAKE_RATE_LOOKUP = "1/m"
+    settings.INTAKE_RATE_PARTNER_KEY = "1/m"
+    lookup_client = APIClient(REMOTE_ADDR=_address())
+    lookup_body = {"reference": "FB-ABCDEFGHJKMN", "phone_last4": "1111"}
+    _key, plaintext = make_channel_key(ChannelFactory(code="partner-down", kind="partner"))
+    partner = APIClient(REMOTE_ADDR=_address())
+    partner.credentials(HTTP_AUTHORIZATION=f"Api-Key {plaintext}")
+
+    lookups = [lookup_client.post(STATUS, lookup_body, format="json") for _ in range(2)]
+    submissions = [partner.post(URL, body(), format="json") for _ in range(2)]
+
+    assert [r.status_code for r in lookups] == [200, 429]
+    assert [r.status_code for r in submissions] == [201, 429]
+    assert "errors" in submissions[-1].json()
 
 
 def test_the_sweep_sends_what_was_stored_while_redis_was_down(

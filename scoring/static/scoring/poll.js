@@ -4,17 +4,17 @@
 (function () {
   "use strict";
 
-  // Scripts inserted with innerHTML do not run; the result partial's chart is drawn by an
-  // inline script, so replace each with a fresh element, which the browser does run.
-  function runScripts(container) {
-    Array.prototype.forEach.call(container.querySelectorAll("script"), function (old) {
-      var script = document.createElement("script");
-      Array.prototype.forEach.call(old.attributes, function (attribute) {
-        script.setAttribute(attribute.name, attribute.value);
-      });
-      script.text = old.textContent;
-      old.parentNode.replaceChild(script, old);
-    });
+  // Scripts inserted with innerHTML do not run (and the Content-Security-Policy refuses
+  // inline ones anyway): announce the swap, so js/charts.js draws the partial's charts.
+  function announce(element) {
+    var event;
+    if (typeof window.CustomEvent === "function") {
+      event = new CustomEvent("portal:swapped", { bubbles: true });
+    } else {
+      event = document.createEvent("CustomEvent");
+      event.initCustomEvent("portal:swapped", true, false, null);
+    }
+    element.dispatchEvent(event);
   }
 
   function poll(element) {
@@ -31,7 +31,7 @@
           }
           return response.text().then(function (html) {
             element.innerHTML = html;
-            runScripts(element);
+            announce(element);
             if (response.headers.get("X-Poll") === "stop") {
               element.setAttribute("data-poll", "stop");
             } else {
