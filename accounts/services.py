@@ -20,7 +20,7 @@ from accounts.models import User
 from audit.actions import AuditAction
 from audit.log import audit_record
 from portal.errors import Conflict
-from portal.permissions import SystemActor
+from portal.permissions import Actor, SystemActor
 
 SIGN_IN = SystemActor("sign-in")
 
@@ -188,3 +188,22 @@ def totp_device_remove(*, actor: User, code: str, ip_address: str | None) -> Non
             )
     if failed:
         raise ValidationError(WRONG_CODE, code="wrong_code")
+
+
+@transaction.atomic
+def totp_device_reset(*, actor: Actor, username: str) -> int:
+    """Remove every authenticator app of ``username`` for someone who lost their phone (run by
+    an operator: ``manage.py totp_reset``). Audited; returns how many were removed."""
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise ValidationError({"username": _("No staff account has this username.")})
+    devices = list(TOTPDevice.objects.filter(user=user).values_list("pk", flat=True))
+    TOTPDevice.objects.filter(pk__in=devices).delete()
+    for device_id in devices:
+        audit_record(
+            actor=actor,
+            action=AuditAction.AUTH_OTP_REMOVED,
+            target=user,
+            data={"device": device_id, "reset": True},
+        )
+    return len(devices)

@@ -121,7 +121,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     }
     if device is not None:
         context["form"] = CodeForm()
-        return render(request, "accounts/two_factor.html", context)
+        return render(request, "registration/two_factor.html", context)
 
     key = request.session.get(ENROLMENT_KEY_SESSION_KEY) or default_key()
     request.session[ENROLMENT_KEY_SESSION_KEY] = key
@@ -146,7 +146,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     unsaved = TOTPDevice(user=user, key=key)
     secret = base64.b32encode(unsaved.bin_key).decode()
     context.update({"form": form, "qr_svg": qr_svg(unsaved.config_url), "secret": _grouped(secret)})
-    return render(request, "accounts/two_factor.html", context)
+    return render(request, "registration/two_factor.html", context)
 
 
 @login_required
@@ -171,4 +171,4 @@ def two_factor_remove(request: HttpRequest) -> HttpResponse:
         "verified": True,
         "form": form,
     }
-    return render(request, "accounts/two_factor.html", context)
+    return render(request, "registration/two_factor.html", context)

@@ -5,10 +5,12 @@ verified device reach nothing but that page."""
 from __future__ import annotations
 
 import base64
+from io import StringIO
 from typing import Any
 
 import pytest
 from axes.models import AccessAttempt
+from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
@@ -18,6 +20,7 @@ from accounts.models import User
 from accounts.two_factor import ENROLMENT_KEY_SESSION_KEY
 from accounts.views import PENDING_SIGN_IN_SESSION_KEY
 from audit.models import AuditEntry
+from tests.factories.accounts import UserFactory
 from tests.portal.pages import text
 
 pytestmark = pytest.mark.django_db
@@ -252,3 +255,30 @@ class TestRemoval:
         assert TOTPDevice.objects.filter(pk=device.pk).exists()
         [entry] = actions("auth.otp_failed")
         assert entry.data["step"] == "removal"
+
+
+class TestLostPhone:
+    def test_an_operator_removes_a_lost_app_with_manage_py_and_it_is_audited(
+        self, officer: User
+    ) -> None:
+        device = device_for(officer)
+        out = StringIO()
+
+        call_command("totp_reset", "officer", stdout=out)
+
+        assert "authenticator apps removed: 1" in out.getvalue()
+        assert not TOTPDevice.objects.exists()
+        [entry] = actions("auth.otp_removed")
+        assert entry.actor_label == "system:totp_reset"
+        assert entry.target_id == str(officer.pk)
+        assert entry.data == {"device": device.pk, "reset": True}
+
+    def test_an_unknown_username_is_a_clear_error(self) -> None:
+        with pytest.raises(CommandError, match="No staff account has this username"):
+            call_command("totp_reset", "nobody")
+
+    def test_the_admin_offers_no_unaudited_way_to_change_apps(
+        self, client: Client, officer: User
+    ) -> None:
+        client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+        assert client.get("/admin/otp_totp/totpdevice/").status_code == 404

@@ -106,7 +106,11 @@ def test_local_profile_needs_no_environment_at_all(tmp_path: Path) -> None:
 
 def setting(name: str, **env: str) -> str:
     result = manage(
-        "shell", "-c", f"from django.conf import settings; print(settings.{name})", **env
+        "shell",
+        "--no-imports",
+        "-c",
+        f"from django.conf import settings; print(settings.{name})",
+        **env,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
