@@ -25,8 +25,9 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip_address"  # honours PROXY_COUNT
 # An existing account's username as is; anything else typed as a keyed hash, never in clear.
 AXES_USERNAME_CALLABLE = "accounts.security.attempt_username"
-# Masked in axes' log lines and in the request data it stores with each attempt.
-AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "token"]
+# Masked in axes' log lines and in the request data it stores with each attempt (the
+# code field is the second step's, whose wrong codes also count as failures).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 AXES_VERBOSE = False
 
 # Per-account delay (accounts.throttle): the first SIGN_IN_DELAY_FREE_FAILURES failures on an

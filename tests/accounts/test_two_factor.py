@@ -146,7 +146,9 @@ class TestSignIn:
         [entry] = actions("auth.otp_failed")
         assert entry.target_id == str(officer.pk)
         assert entry.data == {"ip": "10.1.2.3", "step": "sign_in"}
-        assert AccessAttempt.objects.get(username="officer").failures_since_start == 1
+        attempt = AccessAttempt.objects.get(username="officer")
+        assert attempt.failures_since_start == 1
+        assert wrong not in attempt.post_data  # masked like the password
         assert actions("auth.signed_in") == []
 
     @override_settings(SIGN_IN_DELAY_BASE_SECONDS=0, AXES_FAILURE_LIMIT=10)
