@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 
@@ -25,3 +26,9 @@ class UserAdmin(DjangoUserAdmin):
         if not request.user.is_superuser:
             readonly += SUPERUSER_ONLY_FIELDS
         return readonly
+
+
+# Authenticator apps change only through audited paths: their owner's page
+# (accounts.two_factor) and `manage.py totp_reset`; django-otp's admin would delete unaudited.
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)

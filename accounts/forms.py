@@ -59,3 +59,26 @@ class SignInForm(AuthenticationForm):
             **{user_model.USERNAME_FIELD: username}, is_active=False
         ).first()
         return user is not None and user.check_password(password)
+
+
+class CodeForm(forms.Form):
+    """A code from the authenticator app (six digits; spaces allowed, as apps show them)."""
+
+    code = forms.CharField(
+        label=_("Code from your authenticator app"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+            }
+        ),
+    )
+
+    def clean_code(self) -> str:
+        code = "".join(str(self.cleaned_data["code"]).split())
+        if not code.isdigit() or len(code) != 6:
+            raise ValidationError(_("Enter the six digits your app shows."), code="format")
+        return code

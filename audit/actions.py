@@ -20,6 +20,10 @@ class AuditAction(models.TextChoices):
     AUTH_SIGNED_OUT = "auth.signed_out", _("Signed out")
     AUTH_SIGN_IN_FAILED = "auth.sign_in_failed", _("Sign-in failed")
     AUTH_LOCKED_OUT = "auth.locked_out", _("Locked out after failed sign-ins")
+    AUTH_SIGN_IN_DELAYED = "auth.sign_in_delayed", _("Sign-in refused: waiting after failures")
+    AUTH_OTP_ENROLLED = "auth.otp_enrolled", _("Authenticator app set up")
+    AUTH_OTP_FAILED = "auth.otp_failed", _("Wrong authenticator code")
+    AUTH_OTP_REMOVED = "auth.otp_removed", _("Authenticator app removed")
     ACCESS_DENIED = "access.denied", _("Refused: not allowed for this role")
     # the audit log itself
     AUDIT_CHAIN_VERIFIED = "audit.chain_verified", _("Audit chain verified")

@@ -16,12 +16,15 @@ import os
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+# Larger blocks, named here so every setting is found from this file.
+from portal.conf.api import SPECTACULAR_SETTINGS as SPECTACULAR_SETTINGS
+from portal.conf.beat import CELERY_BEAT_SCHEDULE
+
 # The case workflow's settings: WIP limit, claim timeout, SLA, four-eyes policy.
-from portal.conf.cases import (  # noqa: F401  (settings are read by name)
+from portal.conf.cases import (
     CASES_APPROVAL_LIMIT_THRESHOLD,
     CASES_ASSESSMENT_STALE_DAYS,
     CASES_CLAIM_TIMEOUT_MINUTES,
@@ -31,9 +34,25 @@ from portal.conf.cases import (  # noqa: F401  (settings are read by name)
     CASES_SLA_HOURS,
     CASES_WIP_LIMIT,
 )
-# Larger blocks, named here so every setting is found from this file.
-from portal.conf.api import SPECTACULAR_SETTINGS as SPECTACULAR_SETTINGS
 from portal.conf.security import CONTENT_SECURITY_POLICY as CONTENT_SECURITY_POLICY
+from portal.conf.signin import (
+    AXES_CLIENT_IP_CALLABLE,
+    AXES_COOLOFF_TIME,
+    AXES_FAILURE_LIMIT,
+    AXES_LOCKOUT_PARAMETERS,
+    AXES_LOCKOUT_TEMPLATE,
+    AXES_RESET_ON_SUCCESS,
+    AXES_SENSITIVE_PARAMETERS,
+    AXES_USERNAME_CALLABLE,
+    AXES_VERBOSE,
+    OTP_REQUIRED_ROLES,
+    OTP_TOTP_ISSUER,
+    SIGN_IN_DELAY_BASE_SECONDS,
+    SIGN_IN_DELAY_FREE_FAILURES,
+    SIGN_IN_DELAY_MAX_SECONDS,
+    SIGN_IN_OTP_MAX_TRIES,
+    SIGN_IN_OTP_PENDING_SECONDS,
+)
 
 # --- core -----------------------------------------------------------------------------
 
@@ -109,6 +128,8 @@ INSTALLED_APPS = [
     "simple_history",
     "pgtrigger",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # The project's apps, bottom layer first (see README, "Layout").
     "audit",
     "accounts",
@@ -126,6 +147,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Holders of OTP_REQUIRED_ROLES without a verified device reach only the enrolment page.
+    "accounts.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -256,48 +280,7 @@ CELERY_TASK_ROUTES = {
 }
 WORKER_QUEUES = "celery,bulk"
 
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    # Open cases for lines shown but unusable that have none (cases.services.detection).
-    "cases-detect-unusable": {
-        "task": "cases.tasks.cases_detect_unusable",
-        "schedule": crontab(hour=1, minute=15),
-    },
-    # Walk the whole audit chain nightly; the auditor's page shows the last result.
-    "compliance-audit-chain-verify": {
-        "task": "compliance.tasks.audit_chain_verify_scheduled",
-        "schedule": crontab(hour=2, minute=30),
-    },
-    # Re-send lost assessment messages, reset assessments whose worker died, re-plan
-    # stalled bulk re-assessments (scoring.assessments.sweep.assessments_sweep).
-    "scoring-assessments-sweep": {
-        "task": "scoring.tasks.assessments_sweep",
-        "schedule": 60.0,
-        "options": {"expires": 55},
-    },
-    # Claimed cases left untouched past CASES_CLAIM_TIMEOUT_MINUTES go back to the queue.
-    "cases-release-stale": {
-        "task": "cases.tasks.cases_release_stale",
-        "schedule": 300.0,
-        "options": {"expires": 290},
-    },
-    # Mark cases due soon and breached; escalate breached ones (priority up one step).
-    "cases-sla-sweep": {
-        "task": "cases.tasks.cases_sla_sweep",
-        "schedule": 60.0,
-        "options": {"expires": 55},
-    },
-    # Re-send feedback and signals stored while Redis or the workers were down.
-    "cases-intake-sweep": {
-        "task": "intake.tasks.intake_sweep",
-        "schedule": 60.0,
-        "options": {"expires": 55},
-    },
-    # Apply the retention policies (each run audited, with its report).
-    "compliance-retention": {
-        "task": "compliance.tasks.retention_run_scheduled",
-        "schedule": crontab(hour=3, minute=0),
-    },
-}
+# The periodic jobs: portal/conf/beat.py.
 
 # --- security -------------------------------------------------------------------------
 
@@ -324,18 +307,15 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
-# Login lockout (django-axes): five failures lock the username, and, separately, the
-# address; an administrator unlocks with `manage.py axes_reset_username` or the admin.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-# Not True: that also forgets the address's failures against other usernames. The sign-in
-# view clears only the signed-in user's own failures (accounts.security).
-AXES_RESET_ON_SUCCESS = False
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
-AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip_address"  # honours PROXY_COUNT
-AXES_VERBOSE = False
+# Sign-in: lockout, the per-account delay and the second factor (portal/conf/signin.py).
+# The client's address is the PROXY_COUNT-th from the right of X-Forwarded-For (required in
+# production: a wrong count lets clients choose their address or share the proxy's).
+try:
+    AXES_IPWARE_PROXY_COUNT = int(_required("PROXY_COUNT") or "0")
+except ValueError:
+    AXES_IPWARE_PROXY_COUNT = -1
+if AXES_IPWARE_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("PROXY_COUNT must be the number of trusted proxies (0 or more).")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

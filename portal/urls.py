@@ -2,11 +2,10 @@ from csp.decorators import csp_replace
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from django.views.generic import RedirectView
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from portal import health
+from portal import health, views
 from portal.conf.security import REDOC_POLICY
 
 urlpatterns = [
@@ -19,11 +18,9 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("cases/", include("cases.decisions.urls")),
     path("", include("intake.urls")),
-    # One sign-in page for everyone, with its lockout messages and audit entries.
-    path(
-        "admin/login/",
-        RedirectView.as_view(pattern_name="accounts:login", query_string=True),
-    ),
+    # One sign-in page for everyone, with its lockout messages and audit entries; a signed-in
+    # user the admin turns away gets the 403 page here instead of a redirect loop.
+    path("admin/login/", views.admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("scoring.api.urls")),
     path("api/v1/", include("cases.api.urls")),

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
-from django.shortcuts import render
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    HttpResponseServerError,
+    JsonResponse,
+)
+from django.shortcuts import render, resolve_url
 from django.template import loader
 from django.utils.translation import gettext as _
 
@@ -21,6 +28,21 @@ def audit_access_denied(user: Any, method: str, path: str) -> None:
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     audit_access_denied(getattr(request, "user", None), request.method or "", request.path)
     return render(request, "errors/403.html", status=403)
+
+
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """Where Django's admin sends whoever it turns away (``admin:login``).
+
+    Anonymous visitors go to the portal's one sign-in page, once, with the page they asked
+    for. A signed-in user the admin refuses has no admin rights: the portal's 403 page (the
+    admin's own redirect would send them to a sign-in that sends them straight back).
+    """
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return permission_denied(request)
+    url = resolve_url("accounts:login")
+    next_url = request.GET.get("next")
+    return HttpResponseRedirect(f"{url}?{urlencode({'next': next_url})}" if next_url else url)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -36,8 +36,8 @@ __all__ = [
     "rotate",
 ]
 
-HashKind = Literal["phone", "name", "id_number"]
-HASH_KINDS: frozenset[str] = frozenset({"phone", "name", "id_number"})
+HashKind = Literal["phone", "name", "id_number", "username"]
+HASH_KINDS: frozenset[str] = frozenset({"phone", "name", "id_number", "username"})
 
 
 class DecryptionError(Exception):
@@ -112,6 +112,8 @@ def normalise(value: str, *, kind: str) -> str:
       (or ``0086``) country code dropped from a 13-digit (15-digit) number;
     - id_number: NFKC, every space removed, upper case (the check letter ``X``);
     - name: NFKC, stripped, inner runs of whitespace collapsed to one space. Case is kept.
+    - username (whatever was typed into the sign-in form for an account that does not
+      exist): as a name; a kind of its own, so it never matches a customer's name hash.
     """
     if kind not in HASH_KINDS:
         raise ValueError(f"Unknown keyed-hash kind {kind!r}; use one of {sorted(HASH_KINDS)}.")

@@ -28,7 +28,10 @@ def test_the_sign_in_page_has_a_labelled_field_for_each_credential(client: Clien
     assert '<label for="id_username">Username</label>' in page
     assert '<label for="id_password">Password</label>' in page
     assert 'autocomplete="current-password"' in page
-    assert "After 5 failed attempts, sign-in is paused for 30 minutes." in page
+    assert "After 5 failed attempts from one place, sign-in is paused there for 30 minutes." in (
+        page
+    )
+    assert "Repeated failures on an account make each next attempt wait a little longer." in page
 
 
 def test_an_officer_with_the_right_password_lands_on_the_home_page(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
-from django.test import Client
+from django.test import Client, override_settings
 
 from accounts.models import User
 from audit.models import AuditEntry
@@ -61,12 +61,13 @@ def test_an_empty_submit_is_not_an_attempt(client: Client) -> None:
     assert entries("auth.sign_in_failed") == []
 
 
+@override_settings(SIGN_IN_DELAY_BASE_SECONDS=0)  # no per-account wait: only the lock
 def test_a_lockout_is_audited_and_the_chain_still_verifies(client: Client, officer: User) -> None:
     for _ in range(settings.AXES_FAILURE_LIMIT):
         client.post(LOGIN, {"username": "officer", "password": "wrong"}, REMOTE_ADDR="10.9.9.9")
 
     locked = entries("auth.locked_out")
-    assert locked, "the fifth failure locks the account and is audited"
+    assert locked, "the fifth failure locks the pair and is audited"
     assert locked[0].target_id == str(officer.pk)
     assert locked[0].data["ip"] == "10.9.9.9"
     assert verify_chain().ok

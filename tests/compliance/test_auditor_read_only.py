@@ -52,9 +52,10 @@ API_WRITE_METHODS = ("post", "put", "patch", "delete")
 # refused. Keep this list short and justified: it is what the auditor is allowed to do.
 EXCLUDED: dict[str, str] = {
     "accounts/login/": "Sign-in: anyone may post credentials (its own lockout and audit).",
+    "accounts/login/code/": "Sign-in's second step: a code from whoever is mid-sign-in.",
     "accounts/logout/": "Sign-out: ends the auditor's own session.",
     "i18n/setlang/": "Language switch: a cookie, no data.",
-    "admin/login/": "Redirects to the portal's sign-in page; writes nothing.",
+    "admin/login/": "The portal's sign-in for anonymous visitors, else its 403; writes nothing.",
     "feedback/": "The public feedback form: customers submit without signing in.",
     "feedback/thanks/": "The public form's confirmation page.",
     "feedback/status/": "The public status lookup: customers look up their reference.",
@@ -76,6 +77,8 @@ OTHER_REFUSALS: dict[str, tuple[set[int], str]] = {
     "cases/": ({200, 302}, "Queue phone search: a read sent as POST (decisions.md)."),
     "cases/mine/": ({200, 302}, "My cases' phone search: a read sent as POST."),
     "api/v1/signals/": ({401}, "Upstream systems only (API key); a staff token is refused."),
+    "accounts/two-factor/": ({200}, "The auditor's own authenticator app: no code, no change."),
+    "accounts/two-factor/remove/": ({200}, "Removing the auditor's own app needs its code."),
 }
 # The Django admin lets in staff accounts only: anyone else is sent to sign in before any
 # admin view runs. Those routes are checked separately below.

@@ -144,4 +144,4 @@ def test_the_admin_sign_in_goes_through_the_portals_sign_in_page(client: Client)
     response = client.get("/admin/login/?next=/admin/")
 
     assert response.status_code == 302
-    assert response["Location"] == "/accounts/login/?next=/admin/"
+    assert response["Location"] == "/accounts/login/?next=%2Fadmin%2F"

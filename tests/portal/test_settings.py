@@ -21,6 +21,7 @@ PRODUCTION_ENV = {
     "FIELD_ENCRYPTION_KEYS": f"{Fernet.generate_key().decode()},{Fernet.generate_key().decode()}",
     "PII_HASH_KEY": "h" * 40,
     "EXPORT_SIGNING_KEY": "s" * 40,
+    "PROXY_COUNT": "1",
 }
 
 
@@ -57,6 +58,7 @@ def test_check_deploy_reports_nothing_with_production_values() -> None:
         "FIELD_ENCRYPTION_KEYS",
         "PII_HASH_KEY",
         "EXPORT_SIGNING_KEY",
+        "PROXY_COUNT",
     ],
 )
 def test_production_refuses_to_start_without_each_required_variable(variable: str) -> None:
@@ -82,6 +84,8 @@ def test_production_refuses_to_start_without_each_required_variable(variable: st
         ("SECRET_KEY", "short", "SECRET_KEY must be at least 50"),
         ("PII_HASH_KEY", "short", "PII_HASH_KEY must be at least 32"),
         ("PORTAL_ENV", "staging", "PORTAL_ENV must be one of"),
+        ("PROXY_COUNT", "two", "PROXY_COUNT must be the number of trusted proxies"),
+        ("PROXY_COUNT", "-1", "PROXY_COUNT must be the number of trusted proxies"),
     ],
 )
 def test_malformed_values_stop_start_up_naming_the_variable(
@@ -98,3 +102,32 @@ def test_local_profile_needs_no_environment_at_all(tmp_path: Path) -> None:
     result = manage("check", PORTAL_ENV="local", DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite3")
 
     assert result.returncode == 0, result.stderr
+
+
+def setting(name: str, **env: str) -> str:
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        f"from django.conf import settings; print(settings.{name})",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_production_counts_the_given_proxies_for_the_client_address() -> None:
+    assert setting("AXES_IPWARE_PROXY_COUNT", **{**PRODUCTION_ENV, "PROXY_COUNT": "2"}) == "2"
+    assert setting("AXES_IPWARE_PROXY_COUNT", **{**PRODUCTION_ENV, "PROXY_COUNT": "0"}) == "0"
+
+
+def test_production_requires_a_second_factor_of_administrators_and_privacy_officers() -> None:
+    assert setting("OTP_REQUIRED_ROLES", **PRODUCTION_ENV) == "['admin', 'privacy_officer']"
+    # Naming more roles adds to the two; it cannot take them away.
+    more = {**PRODUCTION_ENV, "OTP_REQUIRED_ROLES": "supervisor"}
+    assert setting("OTP_REQUIRED_ROLES", **more) == "['admin', 'privacy_officer', 'supervisor']"
+
+
+def test_locally_nobody_is_asked_for_a_second_factor(tmp_path: Path) -> None:
+    local = {"PORTAL_ENV": "local", "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"}
+    assert setting("OTP_REQUIRED_ROLES", **local) == "[]"
