@@ -93,6 +93,33 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
     database.setdefault("TEST", {})["NAME"] = str(test_name)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any, request: Any) -> Iterator[None]:
+    """With ``--reuse-db`` the test databases outlive the run, so leave them as the
+    migrations made them: a transactional test ends by emptying every table (its
+    serialized rollback restores the rows only at the start of the next one), and the next
+    run would otherwise start without the role groups and the champion scorecard."""
+    yield
+    if not request.config.getoption("reuse_db", False):
+        return
+    from django.core.management import call_command
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            contents = getattr(connection, "_test_serialized_contents", None)
+            if not contents:
+                continue
+            call_command(
+                "flush",
+                database=connection.alias,
+                interactive=False,
+                verbosity=0,
+                inhibit_post_migrate=True,
+            )
+            connection.creation.deserialize_db_from_string(contents)
+
+
 # --- jobs ---------------------------------------------------------------------------------
 
 

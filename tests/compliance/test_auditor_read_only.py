@@ -61,7 +61,6 @@ EXCLUDED: dict[str, str] = {
     "feedback/status/": "The public status lookup: customers look up their reference.",
     "api/v1/feedback/": "The public and partner-channel feedback endpoint.",
     "api/v1/feedback/status/": "The public status lookup endpoint (a read sent as POST).",
-    "api/v1/feedback/<str:reference>/status/": "The public status lookup endpoint (deprecated).",
     "compliance/audit/verify/": (
         "Verifying the audit chain is the auditor's own task (PIPL Art. 54); it records "
         "only the verification itself, never business data."
@@ -79,6 +78,8 @@ OTHER_REFUSALS: dict[str, tuple[set[int], str]] = {
     "api/v1/signals/": ({401}, "Upstream systems only (API key); a staff token is refused."),
     "accounts/two-factor/": ({200}, "The auditor's own authenticator app: no code, no change."),
     "accounts/two-factor/remove/": ({200}, "Removing the auditor's own app needs its code."),
+    "api/docs/": ({302}, "API docs are a page for a signed-in session: a token is sent to sign-in."),
+    "api/redoc/": ({302}, "As api/docs/: a page for a signed-in session, never a write."),
 }
 # The Django admin lets in staff accounts only: anyone else is sent to sign in before any
 # admin view runs. Those routes are checked separately below.
