@@ -78,7 +78,7 @@ OTHER_REFUSALS: dict[str, tuple[set[int], str]] = {
     "api/v1/signals/": ({401}, "Upstream systems only (API key); a staff token is refused."),
     "accounts/two-factor/": ({200}, "The auditor's own authenticator app: no code, no change."),
     "accounts/two-factor/remove/": ({200}, "Removing the auditor's own app needs its code."),
-    "api/docs/": ({302}, "API docs are a page for a signed-in session: a token is sent to sign-in."),
+    "api/docs/": ({302}, "API docs are a page for a signed-in session: a token goes to sign-in."),
     "api/redoc/": ({302}, "As api/docs/: a page for a signed-in session, never a write."),
 }
 # The Django admin lets in staff accounts only: anyone else is sent to sign in before any
