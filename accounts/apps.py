@@ -12,9 +12,20 @@ class AccountsConfig(AppConfig):
 
         from accounts.navigation import NAV_ITEMS
         from accounts.receivers import audit_lockout
-        from portal.registries import register_nav_items
+        from portal.registries import HistoryKind, register_history_kinds, register_nav_items
 
         # django-axes decides lockouts inside its backend; its signal is the only place to
         # learn of one. The receiver just hands over to the service.
         user_locked_out.connect(audit_lockout, dispatch_uid="accounts.audit_lockout")
         register_nav_items(*NAV_ITEMS)
+        # Staff accounts' versions (activation, staff flag; the reason names the applied
+        # request with the roles before and after) for the auditor's history pages.
+        register_history_kinds(
+            HistoryKind(
+                "staff_user",
+                "accounts.User",
+                _("Staff account"),
+                personal=frozenset({"first_name", "last_name", "email"}),
+                order=90,
+            )
+        )

@@ -12,11 +12,11 @@ def can_administer_staff(actor: Any) -> bool:
     return is_person(actor) and has_perm(actor, "accounts.change_user")
 
 
-def can_decide_staff_change(actor: Any, request: Any) -> bool:
+def can_decide_staff_change(actor: Any, change: Any) -> bool:
     """Approve or reject a staff change: another administrator than its proposer, and not
     the person the change is about."""
     return (
         can_administer_staff(actor)
-        and request.proposed_by_id != actor.pk
-        and request.user_id != actor.pk
+        and change.proposed_by_id != actor.pk
+        and change.user_id != actor.pk
     )

@@ -24,13 +24,13 @@ class AuditAction(models.TextChoices):
     AUTH_OTP_ENROLLED = "auth.otp_enrolled", _("Authenticator app set up")
     AUTH_OTP_FAILED = "auth.otp_failed", _("Wrong authenticator code")
     AUTH_OTP_REMOVED = "auth.otp_removed", _("Authenticator app removed")
+    AUTH_LOCKOUT_LIFTED = "auth.lockout_lifted", _("Sign-in lockout lifted")
     ACCESS_DENIED = "access.denied", _("Refused: not allowed for this role")
     STAFF_CHANGE_PROPOSED = "staff.change_proposed", _("Staff change proposed")
     STAFF_CHANGE_APPROVED = "staff.change_approved", _("Staff change approved and applied")
     STAFF_CHANGE_REJECTED = "staff.change_rejected", _("Staff change rejected")
     STAFF_CHANGE_REFUSED = "staff.change_refused", _("Staff change refused")
     STAFF_INVITED = "staff.invited", _("Staff account created, waiting for approval")
-    STAFF_ADMIN_EDITED = "staff.admin_edited", _("Staff account edited in the Django admin")
     # the audit log itself
     AUDIT_CHAIN_VERIFIED = "audit.chain_verified", _("Audit chain verified")
     # customers and their personal data

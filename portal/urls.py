@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/", include("accounts.urls")),
+    path("accounts/staff/", include("accounts.staff.urls")),
     path("compliance/", include("compliance.urls")),
     path("scoring/", include("scoring.urls")),
     path("cases/", include("cases.urls")),
@@ -26,6 +27,7 @@ urlpatterns = [
     path("api/v1/", include("cases.api.urls")),
     path("api/v1/", include("intake.api_urls")),
     path("api/v1/", include("compliance.api_urls")),
+    path("api/v1/", include("accounts.staff.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Schema and docs for signed-in staff only (SERVE_PERMISSIONS); the docs pages send
     # anonymous visitors to sign in. Their assets are drf-spectacular-sidecar's static files.

@@ -42,7 +42,7 @@ NAVIGATION_BY_PERSONA = {
         "Privacy requests",
     ],
     "privacy_officer": ["Home", "Customers", "Privacy requests"],
-    "admin_user": ["Home", "Administration"],
+    "admin_user": ["Home", "Staff", "Administration"],
 }
 EVERYTHING = [
     "Home",
@@ -95,7 +95,7 @@ def test_the_current_section_is_marked_in_the_navigation(client: Client, officer
 
 def test_a_superuser_sees_every_section(client: Client) -> None:
     client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
-    assert nav_labels(client.get("/")) == [*EVERYTHING, "Administration"]
+    assert nav_labels(client.get("/")) == [*EVERYTHING, "Staff", "Administration"]
 
 
 def test_a_user_without_a_role_sees_only_home(client: Client) -> None:

@@ -19,7 +19,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 
-from accounts.models import User
+from accounts.models import RoleChangeRequest, StaffChangeKind, User
 from cases.models import Decision, DecisionKind, DecisionReason
 from compliance.exports.kinds import EXPORT_KINDS
 from compliance.models import LegalHold, RetentionPolicy, RetentionRun
@@ -41,11 +41,12 @@ from scoring.models import (
     Scorecard,
 )
 from scoring.scorecards.services import scorecard_new_version_from
+from tests.factories.accounts import UserFactory
 from tests.factories.cases import CaseFactory, ChannelFactory, make_channel_key
 from tests.factories.scoring import BlockFactory, CreditLineFactory, CustomerFactory
 
 APPS = ("audit", "accounts", "scoring", "cases", "intake", "compliance")
-APPS_WITH_RULES = {"audit", "scoring", "cases", "intake", "compliance"}
+APPS_WITH_RULES = {"audit", "accounts", "scoring", "cases", "intake", "compliance"}
 RULE_NAME = re.compile(r"^(can|ensure_can|may)_")
 SYSTEM = SystemActor("permissions_test")
 
@@ -96,6 +97,13 @@ ARGUMENTS: dict[str, Callable[[User], Any]] = {
     "case": lambda officer: CaseFactory(assignee=officer),
     "decision": _decision,
     "kind": lambda officer: EXPORT_KINDS["audit"],
+    "change": lambda officer: RoleChangeRequest.objects.create(
+        user=UserFactory(),
+        kind=StaffChangeKind.ROLES,
+        roles_requested=["supervisor"],
+        reason="test",
+        proposed_by=UserFactory(),
+    ),
 }
 
 
