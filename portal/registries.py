@@ -2,8 +2,9 @@
 
 The kernel and the lower apps never import the apps above them; instead each app says here
 what it adds: its history kinds (record types whose versions the auditor browses), its
-navigation items, its header badges, who hears of a refused write, and how long a kind of
-record is kept. Personal-data sources have their own registry (``portal.pii.sources``).
+navigation items, its header badges, who hears of a refused write, how long a kind of
+record is kept, and the kinds of work a reveal of personal data may serve. Personal-data
+sources have their own registry (``portal.pii.sources``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ __all__ = [
     "register_history_kinds",
     "register_nav_items",
     "register_retention_period",
+    "register_work_check",
     "retention_days",
+    "work_check",
+    "work_kinds",
 ]
 
 
@@ -154,3 +158,31 @@ def retention_days(record_type: str, *, default: int) -> int | None:
     if not _RETENTION:
         return default
     return _RETENTION[0](record_type, default=default)
+
+
+# --- work a reveal serves -------------------------------------------------------------------
+
+# ``check(actor, customer_id, work_id)``: returns when ``actor`` may reveal this customer's
+# personal data for that piece of work; raises ``ValidationError`` (keyed by the kind) when
+# the work does not exist or is not about this customer, ``PermissionDenied`` (with a
+# translated message) when it is not the actor's work.
+WorkCheck = Callable[[Any, int, int], None]
+
+_WORK_CHECKS: dict[str, WorkCheck] = {}
+
+
+def register_work_check(kind: str, check: WorkCheck) -> None:
+    """Say how to tell that a reveal serves a piece of work of ``kind`` ("case" from the
+    cases app, "request" from the compliance workspace): scoring, which owns reveals, sits
+    below both and never imports them."""
+    _WORK_CHECKS[kind] = check
+
+
+def work_check(kind: str) -> WorkCheck | None:
+    """The check of ``kind``, or ``None`` when no app registered one (a reveal for it is
+    refused)."""
+    return _WORK_CHECKS.get(kind)
+
+
+def work_kinds() -> list[str]:
+    return sorted(_WORK_CHECKS)

@@ -206,7 +206,19 @@ class RevealRequestSerializer(serializers.Serializer):
                 required=False,
                 allow_null=True,
                 min_value=1,
-                help_text="The case the reveal is for, if any; it must be this customer's.",
+                help_text=(
+                    "The case the reveal serves: this customer's, open, and assigned to you "
+                    "(any open case for a supervisor). Give a case or a request."
+                ),
+            ),
+            "request": serializers.IntegerField(
+                required=False,
+                allow_null=True,
+                min_value=1,
+                help_text=(
+                    "The data-subject request the reveal serves (privacy officers): this "
+                    "customer's and open."
+                ),
             ),
         }
 

@@ -150,8 +150,10 @@ class BulkJobResumeAPI(_BulkJobActionAPI):
 
 
 class CustomerRevealAPI(APIView):
-    """Plain values of a customer's personal fields for a stated purpose; every call that
-    answers 200 wrote one access-log row and one audit entry. Never cached."""
+    """Plain values of a customer's personal fields for a stated purpose and the actor's own
+    work (a case or a data-subject request; 403 with an ``errors`` body, audited, outside
+    it); every call that answers 200 wrote one access-log row and one audit entry. Never
+    cached."""
 
     permission_classes = [IsAuthenticated, CanRevealPersonalData]
 
@@ -176,6 +178,7 @@ class CustomerRevealAPI(APIView):
                 fields=data["fields"],
                 purpose=data["purpose"],
                 case_id=data.get("case"),
+                request_id=data.get("request"),
                 source=AccessSource.API,
                 ip_address=client_ip_address(request),
             )

@@ -35,10 +35,11 @@ class AccessSource(models.TextChoices):
 class PersonalDataAccess(models.Model):
     """One reveal of personal fields in plain text: who, whose, which fields, why, from where.
 
-    Append-only: database triggers refuse UPDATE, and refuse DELETE of rows younger than
-    ``ACCESS_LOG_MIN_RETENTION_DAYS`` (migration ``0005``), so no retention policy can cut
-    the log short. ``customer`` survives erasure (the customer row is pseudonymised, not
-    deleted); ``case_id`` is a plain id because cases sit above compliance.
+        Append-only: database triggers refuse UPDATE, and refuse DELETE of rows younger than
+        ``ACCESS_LOG_MIN_RETENTION_DAYS`` (migration ``0005``), so no retention policy can cut
+        the log short. ``customer`` survives erasure (the customer row is pseudonymised, not
+        deleted); ``case_id`` and ``request_id`` (the work the reveal served) are plain ids because
+    cases and compliance sit above scoring.
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -59,6 +60,7 @@ class PersonalDataAccess(models.Model):
     fields = models.JSONField(_("fields"), default=list)
     purpose = models.CharField(_("purpose"), max_length=500)
     case_id = models.BigIntegerField(_("case"), null=True, blank=True)
+    request_id = models.BigIntegerField(_("data-subject request"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=16, choices=AccessSource.choices)
     ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
 

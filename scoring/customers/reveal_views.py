@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.security import client_ip_address
+from portal.views import audit_access_denied
 from portal.web.forms import add_service_errors
 from scoring.customers.access import AccessSource, PersonalField
 from scoring.customers.reveal import (
@@ -55,10 +56,24 @@ class RevealForm(forms.Form):
         ),
         widget=forms.Textarea(attrs={"rows": 2, "autocomplete": "off"}),
     )
-    case = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+    # The work the reveal serves: hidden on a case page (the case is given), typed on the
+    # customer search.
+    case = forms.IntegerField(
+        label=_("Case number"),
+        min_value=1,
+        required=False,
+        widget=forms.NumberInput(attrs={"autocomplete": "off"}),
+        help_text=_("A case about this customer that is assigned to you."),
+    )
+    request = forms.IntegerField(
+        label=_("Data-subject request number"),
+        min_value=1,
+        required=False,
+        widget=forms.NumberInput(attrs={"autocomplete": "off"}),
+        help_text=_("Privacy officers: an open request about this customer."),
+    )
 
-    # The service's error keys named differently here (a case error is shown above the form:
-    # the case is a hidden field).
+    # The service's error keys named differently here.
     SERVICE_FIELDS: ClassVar[dict[str, str]] = {"fields": "personal_fields"}
 
     def __init__(self, *args: Any, customer_id: int, **kwargs: Any) -> None:
@@ -109,6 +124,7 @@ def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from None
     form = RevealForm(request.POST, customer_id=customer.pk)
     case_id = None
+    status = 400
     if form.is_valid():
         case_id = form.cleaned_data.get("case")
         try:
@@ -118,11 +134,17 @@ def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
                 fields=form.cleaned_data["personal_fields"],
                 purpose=form.cleaned_data["purpose"],
                 case_id=case_id,
+                request_id=form.cleaned_data.get("request"),
                 source=AccessSource.PAGE,
                 ip_address=client_ip_address(request),
             )
         except ValidationError as exc:
             add_service_errors(form, exc, fields=RevealForm.SERVICE_FIELDS)
+        except PermissionDenied as exc:
+            # Outside the actor's work: said on the form, answered 403 and audited.
+            audit_access_denied(request.user, request.method or "", request.path)
+            form.add_error(None, str(exc) or _("You may not reveal these details."))
+            status = 403
         except Customer.DoesNotExist:
             raise Http404 from None
         else:
@@ -138,4 +160,4 @@ def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         case_value = form.data.get(form.add_prefix("case"), "")
         case_id = int(case_value) if str(case_value).isdigit() else None
-    return _answer(request, reveal_context(customer, form=form, case_id=case_id), status=400)
+    return _answer(request, reveal_context(customer, form=form, case_id=case_id), status=status)

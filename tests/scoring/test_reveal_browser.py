@@ -17,7 +17,10 @@ def test_an_officer_reveals_a_phone_on_the_case_page_and_an_auditor_sees_the_rev
     browser: Any, live_server: Any, officer: Any, auditor: Any
 ) -> None:
     customer = CustomerFactory(phone=PHONE, external_id="CUST-BROWSER")
-    case = CaseFactory(credit_line=CreditLineFactory(customer=customer))
+    # The officer's own case: reveals serve the actor's work (issue 15).
+    case = CaseFactory(
+        credit_line=CreditLineFactory(customer=customer), assignee=officer, status="assigned"
+    )
     context = browser.new_context(base_url=live_server.url, locale="en-US")
     context.set_default_timeout(15_000)
     try:
