@@ -197,10 +197,26 @@ class RevealRequestSerializer(serializers.Serializer):
                 max_length=10,
                 help_text='Personal fields to reveal: "name", "phone", "national_id".',
             ),
+            "purpose_code": serializers.CharField(
+                required=False,
+                default="other",
+                max_length=64,
+                help_text=(
+                    "Why the plain values are needed, from the list: "
+                    '"verify_identity", "call_back", "investigate_mismatch", '
+                    '"data_subject_request" (with a request), "other" (the default; needs '
+                    "`purpose`)."
+                ),
+            ),
             "purpose": serializers.CharField(
+                required=False,
+                default="",
                 allow_blank=True,
                 max_length=2000,
-                help_text="Why the plain values are needed (5 to 500 characters); logged.",
+                help_text=(
+                    'Free text (up to 500 characters): at least 5 for "other", an optional '
+                    "note otherwise; logged."
+                ),
             ),
             "case": serializers.IntegerField(
                 required=False,

@@ -177,6 +177,7 @@ class CustomerRevealAPI(APIView):
                 customer_id=pk,
                 fields=data["fields"],
                 purpose=data["purpose"],
+                purpose_code=data["purpose_code"],
                 case_id=data.get("case"),
                 request_id=data.get("request"),
                 source=AccessSource.API,

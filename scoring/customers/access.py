@@ -32,6 +32,17 @@ class AccessSource(models.TextChoices):
     PRIVACY_REQUEST = "privacy_request", _("Data-subject request")
 
 
+class RevealPurpose(models.TextChoices):
+    """Why personal fields are seen in plain text: a short list, with free text for "other"
+    (and as an optional note on the rest)."""
+
+    VERIFY_IDENTITY = "verify_identity", _("Verify identity before contacting the customer")
+    CALL_BACK = "call_back", _("Call the customer back")
+    INVESTIGATE_MISMATCH = "investigate_mismatch", _("Investigate a data mismatch")
+    DATA_SUBJECT_REQUEST = "data_subject_request", _("Answer a data-subject request")
+    OTHER = "other", _("Other (explain below)")
+
+
 class PersonalDataAccess(models.Model):
     """One reveal of personal fields in plain text: who, whose, which fields, why, from where.
 
@@ -59,6 +70,14 @@ class PersonalDataAccess(models.Model):
     )
     fields = models.JSONField(_("fields"), default=list)
     purpose = models.CharField(_("purpose"), max_length=500)
+    # "" on rows written before the list existed (issue 15).
+    purpose_code = models.CharField(
+        _("purpose (from the list)"),
+        max_length=32,
+        choices=RevealPurpose.choices,
+        blank=True,
+        default="",
+    )
     case_id = models.BigIntegerField(_("case"), null=True, blank=True)
     request_id = models.BigIntegerField(_("data-subject request"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=16, choices=AccessSource.choices)

@@ -23,13 +23,19 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from audit.actions import AuditAction
 from audit.log import audit_record
 from portal.permissions import actor_label
 from portal.registries import work_check
-from scoring.customers.access import AccessSource, PersonalDataAccess, PersonalField
+from scoring.customers.access import (
+    AccessSource,
+    PersonalDataAccess,
+    PersonalField,
+    RevealPurpose,
+)
 from scoring.models import Customer
 from scoring.permissions import ensure_can_reveal_personal_data
 
@@ -88,18 +94,29 @@ def _clean_fields(fields: Sequence[str], errors: dict[str, list[str]]) -> list[s
     return [name for name in PersonalField.values if name in set(chosen)]
 
 
-def _clean_purpose(purpose: str, errors: dict[str, list[str]]) -> str:
+def _clean_purpose(
+    purpose_code: str, purpose: str, errors: dict[str, list[str]]
+) -> tuple[str, str]:
+    """The purpose's code and the text stored with it: what was typed, or (when nothing was
+    typed for a listed purpose) the purpose's name in English, like audit reasons."""
+    code = str(purpose_code or "")
     text = " ".join(str(purpose or "").split())
-    if len(text) < PURPOSE_MIN_LENGTH:
-        errors["purpose"] = [
-            _("State why you need to see these details (at least %(min)d characters).")
-            % {"min": PURPOSE_MIN_LENGTH}
-        ]
-    elif len(text) > PURPOSE_MAX_LENGTH:
+    if code not in RevealPurpose.values:
+        errors["purpose_code"] = [_("Choose why you need to see these details from the list.")]
+        return code, text
+    if len(text) > PURPOSE_MAX_LENGTH:
         errors["purpose"] = [
             _("Keep the purpose under %(max)d characters.") % {"max": PURPOSE_MAX_LENGTH}
         ]
-    return text
+    elif code == RevealPurpose.OTHER and len(text) < PURPOSE_MIN_LENGTH:
+        errors["purpose"] = [
+            _("For “other”, state why you need to see these details (at least %(min)d characters).")
+            % {"min": PURPOSE_MIN_LENGTH}
+        ]
+    elif not text:
+        with translation.override("en"):
+            text = str(RevealPurpose(code).label)
+    return code, text
 
 
 def _clean_work(case_id: int | None, request_id: int | None, errors: dict[str, list[str]]) -> None:
@@ -141,6 +158,7 @@ def customer_reveal_with_access(
     ip_address: str | None,
     case_id: int | None = None,
     request_id: int | None = None,
+    purpose_code: str = RevealPurpose.OTHER,
 ) -> Reveal:
     """Reveal ``fields`` of a customer for ``purpose``, logged; see ``customer_reveal``."""
     ensure_can_reveal_personal_data(actor)
@@ -148,8 +166,14 @@ def customer_reveal_with_access(
         raise ValueError(f"Unknown access source {source!r}.")
     errors: dict[str, list[str]] = {}
     chosen = _clean_fields(fields, errors)
-    text = _clean_purpose(purpose, errors)
+    code, text = _clean_purpose(purpose_code, purpose, errors)
     _clean_work(case_id, request_id, errors)
+    if (
+        code == RevealPurpose.DATA_SUBJECT_REQUEST
+        and request_id is None
+        and "request" not in errors
+    ):
+        errors["purpose_code"] = [_("Answering a data-subject request needs its number.")]
     if errors:
         raise ValidationError(errors)
     customer = Customer.objects.get(pk=customer_id)  # DoesNotExist: the caller answers 404
@@ -161,6 +185,7 @@ def customer_reveal_with_access(
             customer_id=customer.pk,
             fields=chosen,
             purpose=text,
+            purpose_code=code,
             case_id=case_id,
             request_id=request_id,
             source=source,
@@ -190,12 +215,15 @@ def customer_reveal(
     ip_address: str | None,
     case_id: int | None = None,
     request_id: int | None = None,
+    purpose_code: str = RevealPurpose.OTHER,
 ) -> dict[str, str]:
     """The plain values of ``fields`` (``PersonalField`` values) of one customer.
 
     Checks ``scoring.reveal_personal_data`` (``PermissionDenied``); validates the fields
-    (at least one, known, no repeats), the purpose (5 to 500 characters) and the work
-    (``ValidationError`` keyed by ``fields``, ``purpose``, ``case`` and ``request``); raises
+    (at least one, known, no repeats), the purpose (``purpose_code``, a ``RevealPurpose``;
+    free text up to 500 characters, at least 5 for "other"; "data_subject_request" only
+    with a request) and the work (``ValidationError`` keyed by ``fields``,
+    ``purpose_code``, ``purpose``, ``case`` and ``request``); raises
     ``Customer.DoesNotExist`` for an unknown customer. The reveal must serve the actor's
     work, exactly one of: ``case_id``, an open case about this customer assigned to the
     actor (any open one for a supervisor); ``request_id``, an open data-subject request
@@ -213,6 +241,7 @@ def customer_reveal(
         source=source,
         ip_address=ip_address,
         request_id=request_id,
+        purpose_code=purpose_code,
     ).values
 
 
@@ -240,6 +269,7 @@ def personal_data_access_record(
     ip_address: str | None,
     case_id: int | None = None,
     request_id: int | None = None,
+    purpose_code: str = "",
     action: str = AuditAction.CUSTOMER_REVEALED,
     audit_data: Mapping[str, Any] | None = None,
 ) -> PersonalDataAccess:
@@ -249,7 +279,8 @@ def personal_data_access_record(
     Writes one ``PersonalDataAccess`` row and one audit entry (``action``, about the
     customer) in the caller's transaction, or in its own outside one. The audit entry holds
     ids, field names and codes: ``access``, ``fields``, ``case`` and ``source``, then
-    ``request`` when a data-subject request is named, then ``audit_data`` (which must hold
+    ``purpose_code`` when one is given, ``request`` when a data-subject request is named,
+    then ``audit_data`` (which must hold
     no personal values either); never the purpose, which is free text typed by staff and
     stays on the access row. The address is kept only when it is a valid IP address.
 
@@ -265,12 +296,15 @@ def personal_data_access_record(
     text = " ".join(str(purpose or "").split())
     if not text:
         raise ValueError("An access states its purpose.")
+    if purpose_code and purpose_code not in RevealPurpose.values:
+        raise ValueError(f"Unknown purpose {purpose_code!r}.")
     access = PersonalDataAccess.objects.create(
         actor=actor,
         actor_label=actor_label(actor),
         customer_id=customer_id,
         fields=chosen,
         purpose=text,
+        purpose_code=purpose_code,
         case_id=case_id,
         request_id=request_id,
         source=source,
@@ -282,6 +316,8 @@ def personal_data_access_record(
         "case": case_id,
         "source": source,
     }
+    if purpose_code:
+        data["purpose_code"] = purpose_code  # a code from the list, never the free text
     if request_id is not None:
         data["request"] = request_id
     data.update(audit_data or {})

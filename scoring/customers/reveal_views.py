@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from accounts.security import client_ip_address
 from portal.views import audit_access_denied
 from portal.web.forms import add_service_errors
-from scoring.customers.access import AccessSource, PersonalField
+from scoring.customers.access import AccessSource, PersonalField, RevealPurpose
 from scoring.customers.reveal import (
     PURPOSE_MAX_LENGTH,
     Reveal,
@@ -47,12 +47,21 @@ class RevealForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one field to reveal.")},
     )
-    purpose = forms.CharField(
+    purpose_code = forms.ChoiceField(
         label=_("Purpose"),
+        choices=[("", _("Choose…")), *RevealPurpose.choices],
+        error_messages={
+            "required": _("Choose why you need to see these details from the list."),
+            "invalid_choice": _("Choose why you need to see these details from the list."),
+        },
+    )
+    purpose = forms.CharField(
+        label=_("Details of the purpose"),
         max_length=PURPOSE_MAX_LENGTH,
+        required=False,
         help_text=_(
-            "Why you need the plain values, e.g. “call the customer back about this case”. "
-            "Recorded in the access log; do not type personal details here."
+            "Required for “other”, optional otherwise. Recorded in the access log; do not "
+            "type personal details here."
         ),
         widget=forms.Textarea(attrs={"rows": 2, "autocomplete": "off"}),
     )
@@ -133,6 +142,7 @@ def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
                 customer_id=customer.pk,
                 fields=form.cleaned_data["personal_fields"],
                 purpose=form.cleaned_data["purpose"],
+                purpose_code=form.cleaned_data["purpose_code"],
                 case_id=case_id,
                 request_id=form.cleaned_data.get("request"),
                 source=AccessSource.PAGE,

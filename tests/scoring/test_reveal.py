@@ -133,6 +133,7 @@ def test_every_reveal_writes_one_audit_entry_with_ids_and_field_names_only(
         "fields": ["name", "phone", "national_id"],
         "case": case.pk,
         "source": "page",
+        "purpose_code": "other",
         "empty_fields": [],
     }
     assert PURPOSE not in json.dumps(entry.data, ensure_ascii=False)
@@ -312,7 +313,13 @@ def _reveal_url(customer: Customer) -> str:
 def _form_data(customer: Customer, **overrides: Any) -> dict[str, Any]:
     prefix = f"reveal-{customer.pk}-"
     case_id = Case.objects.filter(customer=customer).values_list("pk", flat=True).first()
-    data = {"personal_fields": ["phone"], "purpose": PURPOSE, "case": case_id or "", **overrides}
+    data = {
+        "personal_fields": ["phone"],
+        "purpose_code": "other",
+        "purpose": PURPOSE,
+        "case": case_id or "",
+        **overrides,
+    }
     return {prefix + key: value for key, value in data.items()}
 
 
@@ -386,7 +393,7 @@ def test_without_javascript_the_answer_is_a_whole_page(
     [
         ({"personal_fields": []}, "Choose at least one field to reveal."),
         ({"personal_fields": ["salary"]}, "Select a valid choice."),
-        ({"purpose": "why"}, "State why you need to see these details"),
+        ({"purpose": "why"}, "For “other”, state why you need to see these details"),
     ],
 )
 def test_the_form_explains_bad_input_and_nothing_is_written(

@@ -71,6 +71,18 @@ def _reveal(actor: User, customer: Customer, **work: Any) -> dict[str, str]:
     )
 
 
+def _reveal_for(actor: User, customer: Customer, **arguments: Any) -> dict[str, str]:
+    arguments.setdefault("purpose", "")
+    return customer_reveal(
+        actor=actor,
+        customer_id=customer.pk,
+        fields=["phone"],
+        source=AccessSource.PAGE,
+        ip_address=None,
+        **arguments,
+    )
+
+
 def _denials() -> int:
     return AuditEntry.objects.filter(action="access.denied").count()
 
@@ -157,7 +169,7 @@ def test_a_request_about_someone_else_or_both_kinds_of_work_are_bad_input(
 
 
 def _form(customer: Customer, **data: Any) -> dict[str, Any]:
-    values = {"personal_fields": ["phone"], "purpose": PURPOSE, **data}
+    values = {"personal_fields": ["phone"], "purpose_code": "call_back", **data}
     return {f"reveal-{customer.pk}-{key}": value for key, value in values.items()}
 
 
@@ -223,3 +235,100 @@ def test_the_api_reveals_for_a_request_a_privacy_officer_handles(
     assert response.status_code == 200
     assert response.json()["fields"] == {"phone": PHONE}
     assert PersonalDataAccess.objects.get().request_id == dsr.pk
+
+
+# --- the purpose, from a short list --------------------------------------------------------
+
+
+def test_a_listed_purpose_needs_no_free_text_and_is_stored_with_its_english_name(
+    officer: User, customer: Customer
+) -> None:
+    case = _case(customer, officer)
+
+    _reveal_for(officer, customer, case_id=case.pk, purpose_code="verify_identity", purpose="")
+
+    access = PersonalDataAccess.objects.get()
+    assert access.purpose_code == "verify_identity"
+    assert access.purpose == "Verify identity before contacting the customer"
+    entry = AuditEntry.objects.get(action="customer.revealed")
+    assert entry.data["purpose_code"] == "verify_identity"
+
+
+def test_other_needs_free_text_and_an_unknown_purpose_is_refused(
+    officer: User, customer: Customer
+) -> None:
+    case = _case(customer, officer)
+    with pytest.raises(ValidationError) as caught:
+        _reveal_for(officer, customer, case_id=case.pk, purpose_code="other", purpose="")
+    assert "purpose" in caught.value.message_dict
+    with pytest.raises(ValidationError) as caught:
+        _reveal_for(officer, customer, case_id=case.pk, purpose_code="curiosity")
+    assert "purpose_code" in caught.value.message_dict
+    # Answering a data-subject request names the request.
+    with pytest.raises(ValidationError) as caught:
+        _reveal_for(officer, customer, case_id=case.pk, purpose_code="data_subject_request")
+    assert "purpose_code" in caught.value.message_dict
+    assert not PersonalDataAccess.objects.exists()
+
+
+def test_the_form_offers_the_list_and_requires_a_choice(
+    client: Client, officer: User, customer: Customer
+) -> None:
+    case = _case(customer, officer)
+    client.force_login(officer)
+    url = reverse("scoring:customer_reveal", args=[customer.pk])
+
+    refused = client.post(
+        url,
+        _form(customer, case=str(case.pk), purpose_code=""),
+        headers={"X-Requested-With": "fetch"},
+    )
+    assert refused.status_code == 400
+    body = refused.content.decode()
+    assert "Choose why you need to see these details from the list." in body
+    assert 'value="investigate_mismatch"' in body
+
+    response = client.post(
+        url,
+        _form(customer, case=str(case.pk), purpose_code="investigate_mismatch"),
+        headers={"X-Requested-With": "fetch"},
+    )
+    assert response.status_code == 200
+    assert PersonalDataAccess.objects.get().purpose_code == "investigate_mismatch"
+
+
+def test_the_auditors_access_log_shows_the_purpose_and_the_work(
+    client: Client, officer: User, auditor: User, privacy_officer: User, customer: Customer
+) -> None:
+    case = _case(customer, officer)
+    _reveal_for(officer, customer, case_id=case.pk, purpose_code="call_back", purpose="")
+    dsr = _request(customer, privacy_officer)
+    _reveal_for(privacy_officer, customer, request_id=dsr.pk, purpose_code="data_subject_request")
+
+    client.force_login(auditor)
+    page = client.get(reverse("compliance:access_log")).content.decode()
+    assert "Call the customer back" in page
+    assert "Answer a data-subject request" in page
+    assert reverse("compliance:privacy_request", args=[dsr.pk]) in page
+
+    api = _api(auditor).get(reverse("personal_data_access_list")).json()
+    rows = {row["purpose_code"]: row for row in api["results"]}
+    assert rows["data_subject_request"]["request"] == dsr.pk
+    assert rows["call_back"]["case"] == case.pk
+
+
+def test_the_api_takes_a_purpose_code(officer: User, customer: Customer) -> None:
+    case = _case(customer, officer)
+    url = reverse("scoring_api:customer_reveal", args=[customer.pk])
+
+    bad = _api(officer).post(
+        url, {"fields": ["phone"], "case": case.pk, "purpose_code": "nosy"}, format="json"
+    )
+    assert bad.status_code == 400
+    assert "purpose_code" in bad.json()["errors"]
+
+    good = _api(officer).post(
+        url, {"fields": ["phone"], "case": case.pk, "purpose_code": "call_back"}, format="json"
+    )
+    assert good.status_code == 200
+    assert PersonalDataAccess.objects.get().purpose_code == "call_back"
