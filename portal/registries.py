@@ -31,12 +31,14 @@ __all__ = [
     "history_kinds",
     "nav_items",
     "on_access_denied",
+    "on_reveal_budget_near",
     "register_badge",
     "register_history_kinds",
     "register_nav_items",
     "register_retention_period",
     "register_work_check",
     "retention_days",
+    "reveal_budget_near",
     "work_check",
     "work_kinds",
 ]
@@ -186,3 +188,20 @@ def work_check(kind: str) -> WorkCheck | None:
 
 def work_kinds() -> list[str]:
     return sorted(_WORK_CHECKS)
+
+
+# --- reveal budget alerts -------------------------------------------------------------------
+
+_BUDGET_NEAR: list[Callable[[Any, int, int], None]] = []
+
+
+def on_reveal_budget_near(listener: Callable[[Any, int, int], None]) -> None:
+    """``listener(user, used, limit)`` hears when someone's reveals today reach the alert
+    share of their day's limit (the cases app notifies supervisors)."""
+    if listener not in _BUDGET_NEAR:
+        _BUDGET_NEAR.append(listener)
+
+
+def reveal_budget_near(user: Any, used: int, limit: int) -> None:
+    for listener in _BUDGET_NEAR:
+        listener(user, used, limit)

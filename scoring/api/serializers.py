@@ -186,6 +186,26 @@ class BulkJobProgressSerializer(serializers.Serializer):
 # ``portal.api.errors.ErrorsSerializer`` does).
 
 
+class RevealAllowanceRequestSerializer(serializers.Serializer):
+    """A supervisor's grant of extra reveals for today; the rules are the service's."""
+
+    user = serializers.IntegerField(min_value=1, help_text="Who gets the extra reveals.")
+    extra = serializers.IntegerField(help_text="How many extra reveals, for today (1 to 100).")
+    reason = serializers.CharField(
+        allow_blank=True, max_length=2000, help_text="Why (5 to 500 characters); audited."
+    )
+
+
+class RevealAllowanceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    user = serializers.IntegerField(source="user_id")
+    day = serializers.DateField()
+    extra = serializers.IntegerField()
+    reason = serializers.CharField()
+    granted_by = serializers.IntegerField(source="granted_by_id")
+    granted_at = serializers.DateTimeField()
+
+
 class RevealRequestSerializer(serializers.Serializer):
     """The shape of a reveal request; what may be revealed, and why, is the service's call."""
 

@@ -102,3 +102,40 @@ class PersonalDataAccess(models.Model):
 
     def __str__(self) -> str:
         return f"access #{self.pk} by {self.actor_label}"
+
+
+class RevealAllowance(models.Model):
+    """Extra reveals for one person on one day, granted by a supervisor beyond
+    ``REVEALS_DAILY_BUDGET`` (issue 15). Append-only: each grant is a row of its own (who,
+    for whom, how many, why) and an audit entry; the day's limit is the budget plus the sum
+    of the day's grants."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("for"),
+        on_delete=models.PROTECT,
+        related_name="reveal_allowances",
+    )
+    day = models.DateField(_("day"))
+    extra = models.PositiveSmallIntegerField(_("extra reveals"))
+    reason = models.CharField(_("reason"), max_length=500)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("granted by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    granted_at = models.DateTimeField(_("granted"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reveal allowance")
+        verbose_name_plural = _("reveal allowances")
+        default_permissions = ("add", "view")
+        indexes = [models.Index(fields=["user", "day"], name="reveal_allowance_user_day_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(extra__gte=1), name="allowance_extra_pos")
+        ]
+
+    def __str__(self) -> str:
+        return f"allowance #{self.pk} (+{self.extra})"

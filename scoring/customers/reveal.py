@@ -36,6 +36,7 @@ from scoring.customers.access import (
     PersonalField,
     RevealPurpose,
 )
+from scoring.customers.budget import reveal_budget_ensure, reveal_budget_noted
 from scoring.models import Customer
 from scoring.permissions import ensure_can_reveal_personal_data
 
@@ -178,6 +179,7 @@ def customer_reveal_with_access(
         raise ValidationError(errors)
     customer = Customer.objects.get(pk=customer_id)  # DoesNotExist: the caller answers 404
     _ensure_serves_work(actor, customer.pk, case_id, request_id)
+    used, limit = reveal_budget_ensure(actor)
     values = {name: getattr(customer, name) or "" for name in chosen}
     with transaction.atomic():
         access = personal_data_access_record(
@@ -193,6 +195,7 @@ def customer_reveal_with_access(
             action=AuditAction.CUSTOMER_REVEALED,
             audit_data={"empty_fields": [name for name in chosen if not values[name]]},
         )
+        reveal_budget_noted(actor, used, limit)
     # Ids and field names only, never the values.
     logger.info(
         "personal data revealed: access=%s customer=%s actor=%s fields=%s source=%s",

@@ -1,4 +1,5 @@
-"""The reveal form on the case page and the customer search: HTTP only.
+"""The reveal form on the case page and the customer search, and a supervisor's grant of
+extra reveals for today: HTTP only.
 
 The form posts here; the answer is the form's partial again, with the plain values shown
 once (``scoring/static/scoring/reveal.js`` swaps it in place; without JavaScript the same
@@ -11,10 +12,11 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -23,13 +25,15 @@ from accounts.security import client_ip_address
 from portal.views import audit_access_denied
 from portal.web.forms import add_service_errors
 from scoring.customers.access import AccessSource, PersonalField, RevealPurpose
+from scoring.customers.budget import ALLOWANCE_MAX_EXTRA
+from scoring.customers.budget import reveal_allowance_grant as grant_allowance
 from scoring.customers.reveal import (
     PURPOSE_MAX_LENGTH,
     Reveal,
     customer_reveal_with_access,
 )
 from scoring.models import Customer
-from scoring.permissions import can_reveal_personal_data
+from scoring.permissions import can_grant_reveal_allowances, can_reveal_personal_data
 
 PARTIAL = "scoring/_reveal_form.html"
 PAGE = "scoring/_reveal_page.html"
@@ -171,3 +175,48 @@ def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
         case_value = form.data.get(form.add_prefix("case"), "")
         case_id = int(case_value) if str(case_value).isdigit() else None
     return _answer(request, reveal_context(customer, form=form, case_id=case_id), status=status)
+
+
+# --- a supervisor's extra allowance for today -------------------------------------------------
+
+
+class RevealAllowanceForm(forms.Form):
+    user = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    extra = forms.IntegerField(
+        label=_("Extra reveals for today"), min_value=1, max_value=ALLOWANCE_MAX_EXTRA
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+
+
+@require_POST
+@login_required
+def reveal_allowance_grant(request: HttpRequest) -> HttpResponse:
+    """Grant a colleague extra reveals for today (from the supervisor's notifications);
+    back to the notifications with a message either way."""
+    if not can_grant_reveal_allowances(request.user):
+        raise PermissionDenied
+    form = RevealAllowanceForm(request.POST)
+    if form.is_valid():
+        try:
+            allowance = grant_allowance(
+                actor=request.user,  # type: ignore[arg-type]
+                user_id=form.cleaned_data["user"],
+                extra=form.cleaned_data["extra"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except PermissionDenied as exc:
+            audit_access_denied(request.user, request.method or "", request.path)
+            messages.error(request, str(exc))
+            return redirect("cases:notifications")
+        else:
+            messages.success(
+                request,
+                _("%(n)d extra reveals granted for today.") % {"n": allowance.extra},
+            )
+            return redirect("cases:notifications")
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, str(error))
+    return redirect("cases:notifications")
