@@ -197,13 +197,15 @@ class RevealAllowanceRequestSerializer(serializers.Serializer):
 
 
 class RevealAllowanceSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    user = serializers.IntegerField(source="user_id")
-    day = serializers.DateField()
-    extra = serializers.IntegerField()
-    reason = serializers.CharField()
-    granted_by = serializers.IntegerField(source="granted_by_id")
-    granted_at = serializers.DateTimeField()
+    """A grant, as answered (never input)."""
+
+    id = serializers.IntegerField(read_only=True)
+    user = serializers.IntegerField(source="user_id", read_only=True)
+    day = serializers.DateField(read_only=True)
+    extra = serializers.IntegerField(read_only=True)
+    reason = serializers.CharField(read_only=True)
+    granted_by = serializers.IntegerField(source="granted_by_id", read_only=True)
+    granted_at = serializers.DateTimeField(read_only=True)
 
 
 class RevealRequestSerializer(serializers.Serializer):
