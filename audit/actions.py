@@ -37,6 +37,7 @@ class AuditAction(models.TextChoices):
     CUSTOMER_CREATED = "customer.created", _("Customer created")
     CUSTOMER_SEARCHED = "customer.searched", _("Customers searched")
     CUSTOMER_REVEALED = "customer.revealed", _("Personal data revealed")
+    REVEAL_ALLOWANCE_GRANTED = "reveal.allowance_granted", _("Extra reveals granted for today")
     CUSTOMER_CORRECTED = "customer.corrected", _("Personal data corrected")
     CUSTOMER_CONSENT_WITHDRAWN = "customer.consent_withdrawn", _("Consent withdrawn")
     CUSTOMER_ERASED = "customer.erased", _("Personal data erased")

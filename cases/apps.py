@@ -9,20 +9,26 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from cases.navigation import NAV_ITEMS
-        from cases.notifications import unread_badge
+        from cases.notifications import notify_reveal_budget_near, unread_badge
         from cases.personal_data import CasesPersonalData
+        from cases.reveal_work import case_work_check
         from portal.pii.sources import register
         from portal.registries import (
             HistoryKind,
+            on_reveal_budget_near,
             register_badge,
             register_history_kinds,
             register_nav_items,
+            register_work_check,
         )
 
         # What cases hold about a customer, for data-subject requests, erasure and
         # retention (the compliance workspace asks the registry).
         register(CasesPersonalData())
         register_nav_items(*NAV_ITEMS)
+        # Which cases a reveal of personal data may serve (scoring asks the registry).
+        register_work_check("case", case_work_check)
+        on_reveal_budget_near(notify_reveal_budget_near)
         register_badge("unread_notifications", unread_badge)
         register_history_kinds(
             HistoryKind("case", "cases.Case", _("Case"), order=0),

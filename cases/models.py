@@ -360,6 +360,7 @@ class NotificationKind(models.TextChoices):
     SLA_BREACHED = "sla_breached", _("A case breached its SLA")
     DECISION_TO_APPROVE = "decision_to_approve", _("A decision waits for approval")
     DECISION_REJECTED = "decision_rejected", _("A decision was rejected")
+    REVEAL_BUDGET_NEAR = "reveal_budget_near", _("Someone nears their daily reveal budget")
 
 
 class Notification(models.Model):

@@ -174,3 +174,18 @@ def unread_badge(user: Any) -> str:
     if n == 0:
         return ""
     return f"{UNREAD_BADGE_CAP}+" if n > UNREAD_BADGE_CAP else str(n)
+
+
+def notify_reveal_budget_near(user: Any, used: int, limit: int) -> None:
+    """Registered with ``portal.registries.on_reveal_budget_near``: every supervisor but the
+    person hears that someone's reveals today reached the alert share of their limit."""
+    from portal.permissions import actor_label
+
+    recipients = [pk for pk in supervisor_ids() if pk != getattr(user, "pk", None)]
+    data = {"user": actor_label(user), "user_id": user.pk, "used": used, "limit": limit}
+    Notification.objects.bulk_create(
+        [
+            Notification(recipient_id=pk, kind=NotificationKind.REVEAL_BUDGET_NEAR, data=data)
+            for pk in recipients
+        ]
+    )

@@ -2,8 +2,9 @@
 
 The kernel and the lower apps never import the apps above them; instead each app says here
 what it adds: its history kinds (record types whose versions the auditor browses), its
-navigation items, its header badges, who hears of a refused write, and how long a kind of
-record is kept. Personal-data sources have their own registry (``portal.pii.sources``).
+navigation items, its header badges, who hears of a refused write, how long a kind of
+record is kept, and the kinds of work a reveal of personal data may serve. Personal-data
+sources have their own registry (``portal.pii.sources``).
 """
 
 from __future__ import annotations
@@ -30,11 +31,16 @@ __all__ = [
     "history_kinds",
     "nav_items",
     "on_access_denied",
+    "on_reveal_budget_near",
     "register_badge",
     "register_history_kinds",
     "register_nav_items",
     "register_retention_period",
+    "register_work_check",
     "retention_days",
+    "reveal_budget_near",
+    "work_check",
+    "work_kinds",
 ]
 
 
@@ -154,3 +160,48 @@ def retention_days(record_type: str, *, default: int) -> int | None:
     if not _RETENTION:
         return default
     return _RETENTION[0](record_type, default=default)
+
+
+# --- work a reveal serves -------------------------------------------------------------------
+
+# ``check(actor, customer_id, work_id)``: returns when ``actor`` may reveal this customer's
+# personal data for that piece of work; raises ``ValidationError`` (keyed by the kind) when
+# the work does not exist or is not about this customer, ``PermissionDenied`` (with a
+# translated message) when it is not the actor's work.
+WorkCheck = Callable[[Any, int, int], None]
+
+_WORK_CHECKS: dict[str, WorkCheck] = {}
+
+
+def register_work_check(kind: str, check: WorkCheck) -> None:
+    """Say how to tell that a reveal serves a piece of work of ``kind`` ("case" from the
+    cases app, "request" from the compliance workspace): scoring, which owns reveals, sits
+    below both and never imports them."""
+    _WORK_CHECKS[kind] = check
+
+
+def work_check(kind: str) -> WorkCheck | None:
+    """The check of ``kind``, or ``None`` when no app registered one (a reveal for it is
+    refused)."""
+    return _WORK_CHECKS.get(kind)
+
+
+def work_kinds() -> list[str]:
+    return sorted(_WORK_CHECKS)
+
+
+# --- reveal budget alerts -------------------------------------------------------------------
+
+_BUDGET_NEAR: list[Callable[[Any, int, int], None]] = []
+
+
+def on_reveal_budget_near(listener: Callable[[Any, int, int], None]) -> None:
+    """``listener(user, used, limit)`` hears when someone's reveals today reach the alert
+    share of their day's limit (the cases app notifies supervisors)."""
+    if listener not in _BUDGET_NEAR:
+        _BUDGET_NEAR.append(listener)
+
+
+def reveal_budget_near(user: Any, used: int, limit: int) -> None:
+    for listener in _BUDGET_NEAR:
+        listener(user, used, limit)

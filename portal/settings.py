@@ -34,6 +34,8 @@ from portal.conf.cases import (
     CASES_SLA_HOURS,
     CASES_WIP_LIMIT,
 )
+from portal.conf.reveals import REVEALS_ALERT_SHARE as REVEALS_ALERT_SHARE
+from portal.conf.reveals import REVEALS_DAILY_BUDGET as REVEALS_DAILY_BUDGET
 from portal.conf.security import CONTENT_SECURITY_POLICY as CONTENT_SECURITY_POLICY
 from portal.conf.signin import (
     AXES_CLIENT_IP_CALLABLE,

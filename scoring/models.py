@@ -18,7 +18,7 @@ from scoring.assessments.models import (
     BulkJob,
     BulkJobStatus,
 )
-from scoring.customers.access import PersonalDataAccess
+from scoring.customers.access import PersonalDataAccess, RevealAllowance
 from scoring.customers.models import Customer, CustomerFeatures, personal_hashes
 from scoring.lines.models import Block, BlockQuerySet, CreditLine, CreditLineQuerySet
 from scoring.scorecards.models import (
@@ -61,6 +61,7 @@ __all__ = [
     "PersonalDataAccess",
     "Product",
     "ReasonCode",
+    "RevealAllowance",
     "Scorecard",
     "ScorecardSource",
     "ScorecardStatus",

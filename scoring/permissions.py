@@ -81,6 +81,17 @@ def ensure_can_reveal_personal_data(actor: Any) -> None:
         raise PermissionDenied(_("You may not reveal customers' personal data."))
 
 
+def can_grant_reveal_allowances(actor: Any) -> bool:
+    """Grant someone extra reveals for today beyond the daily budget: supervisors
+    (``scoring.add_revealallowance``)."""
+    return has_perm(actor, "scoring.add_revealallowance")
+
+
+def ensure_can_grant_reveal_allowances(actor: Any) -> None:
+    if not can_grant_reveal_allowances(actor):
+        raise PermissionDenied(_("Only a supervisor may grant extra reveals."))
+
+
 # --- scorecards -------------------------------------------------------------------------------
 
 

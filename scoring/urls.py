@@ -9,6 +9,11 @@ urlpatterns = [
     path("credit-lines/unusable/", views.unusable_lines, name="unusable_lines"),
     path("customers/", views.customer_search, name="customer_search"),
     path("customers/<int:pk>/reveal/", reveal_views.customer_reveal, name="customer_reveal"),
+    path(
+        "reveal-allowances/",
+        reveal_views.reveal_allowance_grant,
+        name="reveal_allowance_grant",
+    ),
     # Explanations, scorecard versions, champion/challenger.
     path("assessments/<int:pk>/", views.assessment_detail, name="assessment_detail"),
     path("scorecards/", views.scorecards, name="scorecards"),

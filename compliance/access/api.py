@@ -37,6 +37,9 @@ class PersonalDataAccessSerializer(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="customer_id")
     customer_external_id = serializers.CharField()
     case = serializers.IntegerField(source="case_id", allow_null=True)
+    request = serializers.IntegerField(
+        source="request_id", allow_null=True, help_text="The data-subject request it served."
+    )
 
     def get_fields(self) -> dict[str, serializers.Field]:
         # Declared here: a class attribute named "fields" would hide ``Serializer.fields``.
@@ -57,8 +60,10 @@ class PersonalDataAccessSerializer(serializers.ModelSerializer):
             "customer",
             "customer_external_id",
             "fields",
+            "purpose_code",
             "purpose",
             "case",
+            "request",
             "source",
             "ip_address",
         ]

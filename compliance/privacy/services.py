@@ -36,7 +36,7 @@ from compliance.permissions import (
 from compliance.privacy.erasure import customer_erase, customer_model
 from portal.errors import Conflict
 from portal.pii.sources import ERASED_TEXT, case_records, customer_records, sources
-from scoring.customers.access import AccessSource, PersonalField
+from scoring.customers.access import AccessSource, PersonalField, RevealPurpose
 from scoring.customers.reveal import personal_data_access_record
 
 if TYPE_CHECKING:
@@ -345,6 +345,7 @@ def privacy_request_export(
         source=AccessSource.PRIVACY_REQUEST,
         ip_address=ip_address,
         request_id=request.pk,
+        purpose_code=RevealPurpose.DATA_SUBJECT_REQUEST,
         action=AuditAction.PRIVACY_REQUEST_EXPORT_DOWNLOADED,
         audit_data={"kind": request.kind},
     )

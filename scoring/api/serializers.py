@@ -186,6 +186,28 @@ class BulkJobProgressSerializer(serializers.Serializer):
 # ``portal.api.errors.ErrorsSerializer`` does).
 
 
+class RevealAllowanceRequestSerializer(serializers.Serializer):
+    """A supervisor's grant of extra reveals for today; the rules are the service's."""
+
+    user = serializers.IntegerField(min_value=1, help_text="Who gets the extra reveals.")
+    extra = serializers.IntegerField(help_text="How many extra reveals, for today (1 to 100).")
+    reason = serializers.CharField(
+        allow_blank=True, max_length=2000, help_text="Why (5 to 500 characters); audited."
+    )
+
+
+class RevealAllowanceSerializer(serializers.Serializer):
+    """A grant, as answered (never input)."""
+
+    id = serializers.IntegerField(read_only=True)
+    user = serializers.IntegerField(source="user_id", read_only=True)
+    day = serializers.DateField(read_only=True)
+    extra = serializers.IntegerField(read_only=True)
+    reason = serializers.CharField(read_only=True)
+    granted_by = serializers.IntegerField(source="granted_by_id", read_only=True)
+    granted_at = serializers.DateTimeField(read_only=True)
+
+
 class RevealRequestSerializer(serializers.Serializer):
     """The shape of a reveal request; what may be revealed, and why, is the service's call."""
 
@@ -197,16 +219,44 @@ class RevealRequestSerializer(serializers.Serializer):
                 max_length=10,
                 help_text='Personal fields to reveal: "name", "phone", "national_id".',
             ),
+            "purpose_code": serializers.CharField(
+                required=False,
+                default="other",
+                max_length=64,
+                help_text=(
+                    "Why the plain values are needed, from the list: "
+                    '"verify_identity", "call_back", "investigate_mismatch", '
+                    '"data_subject_request" (with a request), "other" (the default; needs '
+                    "`purpose`)."
+                ),
+            ),
             "purpose": serializers.CharField(
+                required=False,
+                default="",
                 allow_blank=True,
                 max_length=2000,
-                help_text="Why the plain values are needed (5 to 500 characters); logged.",
+                help_text=(
+                    'Free text (up to 500 characters): at least 5 for "other", an optional '
+                    "note otherwise; logged."
+                ),
             ),
             "case": serializers.IntegerField(
                 required=False,
                 allow_null=True,
                 min_value=1,
-                help_text="The case the reveal is for, if any; it must be this customer's.",
+                help_text=(
+                    "The case the reveal serves: this customer's, open, and assigned to you "
+                    "(any open case for a supervisor). Give a case or a request."
+                ),
+            ),
+            "request": serializers.IntegerField(
+                required=False,
+                allow_null=True,
+                min_value=1,
+                help_text=(
+                    "The data-subject request the reveal serves (privacy officers): this "
+                    "customer's and open."
+                ),
             ),
         }
 

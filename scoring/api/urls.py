@@ -21,4 +21,9 @@ urlpatterns = [
     ),
     path("assessments/<int:pk>/", api.AssessmentDetailAPI.as_view(), name="assessment_detail"),
     path("customers/<int:pk>/reveal/", api.CustomerRevealAPI.as_view(), name="customer_reveal"),
+    path(
+        "reveal-allowances/",
+        api.RevealAllowanceCreateAPI.as_view(),
+        name="reveal_allowance_create",
+    ),
 ]

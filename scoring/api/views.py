@@ -27,11 +27,14 @@ from scoring.api.serializers import (
     BulkJobAcceptedSerializer,
     BulkJobCreateSerializer,
     BulkJobProgressSerializer,
+    RevealAllowanceRequestSerializer,
+    RevealAllowanceSerializer,
     RevealRequestSerializer,
     RevealResponseSerializer,
 )
 from scoring.assessments import bulk
 from scoring.customers.access import AccessSource
+from scoring.customers.budget import reveal_allowance_grant
 from scoring.customers.reveal import customer_reveal_with_access
 from scoring.models import Assessment, BulkJob, Customer
 
@@ -40,6 +43,7 @@ CanViewBulkJobs = allowed_by(permissions.can_view_bulk_jobs)
 CanStartBulkJobs = allowed_by(permissions.can_start_bulk_jobs)
 CanManageBulkJobs = allowed_by(permissions.can_manage_bulk_jobs)
 CanRevealPersonalData = allowed_by(permissions.can_reveal_personal_data)
+CanGrantRevealAllowances = allowed_by(permissions.can_grant_reveal_allowances)
 
 
 def _progress_response(job_id: int, code: int = status.HTTP_200_OK) -> Response:
@@ -150,8 +154,10 @@ class BulkJobResumeAPI(_BulkJobActionAPI):
 
 
 class CustomerRevealAPI(APIView):
-    """Plain values of a customer's personal fields for a stated purpose; every call that
-    answers 200 wrote one access-log row and one audit entry. Never cached."""
+    """Plain values of a customer's personal fields for a stated purpose and the actor's own
+    work (a case or a data-subject request; 403 with an ``errors`` body, audited, outside
+    it); every call that answers 200 wrote one access-log row and one audit entry. Never
+    cached."""
 
     permission_classes = [IsAuthenticated, CanRevealPersonalData]
 
@@ -175,7 +181,9 @@ class CustomerRevealAPI(APIView):
                 customer_id=pk,
                 fields=data["fields"],
                 purpose=data["purpose"],
+                purpose_code=data["purpose_code"],
                 case_id=data.get("case"),
+                request_id=data.get("request"),
                 source=AccessSource.API,
                 ip_address=client_ip_address(request),
             )
@@ -190,3 +198,28 @@ class CustomerRevealAPI(APIView):
         response = Response(RevealResponseSerializer(body).data)
         response["Cache-Control"] = "no-store"
         return response
+
+
+class RevealAllowanceCreateAPI(APIView):
+    """A supervisor approves extra reveals for a colleague, for today (audited)."""
+
+    permission_classes = [IsAuthenticated, CanGrantRevealAllowances]
+
+    @extend_schema(
+        operation_id="reveal_allowance_create",
+        summary="Grant a colleague extra reveals for today, beyond the daily budget",
+        request=RevealAllowanceRequestSerializer,
+        responses={201: RevealAllowanceSerializer, **error_responses(400, 403)},
+        tags=["customers"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = RevealAllowanceRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        allowance = reveal_allowance_grant(
+            actor=request.user,  # type: ignore[arg-type]
+            user_id=data["user"],
+            extra=data["extra"],
+            reason=data["reason"],
+        )
+        return Response(RevealAllowanceSerializer(allowance).data, status=status.HTTP_201_CREATED)

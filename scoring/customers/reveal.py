@@ -1,8 +1,10 @@
 """Revealing a customer's personal fields in plain text: the one way out of the masking.
 
-Every reveal states a purpose and is logged before the values leave, through
-``scoring.customers.reveal.personal_data_access_record``: one ``PersonalDataAccess`` row (who,
-whose, which fields, why, for which case, from where) and one ``customer.revealed`` audit
+Every reveal serves a piece of the actor's work (a case or a data-subject request, checked
+through ``portal.registries.work_check``), states a purpose and is logged before the values
+leave, through ``scoring.customers.reveal.personal_data_access_record``: one
+``PersonalDataAccess`` row (who, whose, which fields, why, for which case or request, from
+where) and one ``customer.revealed`` audit
 entry (ids and field names only), written in the same transaction. The values themselves
 are never logged, audited or put in an exception message; the purpose (free text typed by
 staff) stays on the access row, out of the hash-chained audit log.
@@ -19,14 +21,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from audit.actions import AuditAction
 from audit.log import audit_record
 from portal.permissions import actor_label
-from scoring.customers.access import AccessSource, PersonalDataAccess, PersonalField
+from portal.registries import work_check
+from scoring.customers.access import (
+    AccessSource,
+    PersonalDataAccess,
+    PersonalField,
+    RevealPurpose,
+)
+from scoring.customers.budget import reveal_budget_ensure, reveal_budget_noted
 from scoring.models import Customer
 from scoring.permissions import ensure_can_reveal_personal_data
 
@@ -85,24 +95,58 @@ def _clean_fields(fields: Sequence[str], errors: dict[str, list[str]]) -> list[s
     return [name for name in PersonalField.values if name in set(chosen)]
 
 
-def _clean_purpose(purpose: str, errors: dict[str, list[str]]) -> str:
+def _clean_purpose(
+    purpose_code: str, purpose: str, errors: dict[str, list[str]]
+) -> tuple[str, str]:
+    """The purpose's code and the text stored with it: what was typed, or (when nothing was
+    typed for a listed purpose) the purpose's name in English, like audit reasons."""
+    code = str(purpose_code or "")
     text = " ".join(str(purpose or "").split())
-    if len(text) < PURPOSE_MIN_LENGTH:
-        errors["purpose"] = [
-            _("State why you need to see these details (at least %(min)d characters).")
-            % {"min": PURPOSE_MIN_LENGTH}
-        ]
-    elif len(text) > PURPOSE_MAX_LENGTH:
+    if code not in RevealPurpose.values:
+        errors["purpose_code"] = [_("Choose why you need to see these details from the list.")]
+        return code, text
+    if len(text) > PURPOSE_MAX_LENGTH:
         errors["purpose"] = [
             _("Keep the purpose under %(max)d characters.") % {"max": PURPOSE_MAX_LENGTH}
         ]
-    return text
+    elif code == RevealPurpose.OTHER and len(text) < PURPOSE_MIN_LENGTH:
+        errors["purpose"] = [
+            _("For “other”, state why you need to see these details (at least %(min)d characters).")
+            % {"min": PURPOSE_MIN_LENGTH}
+        ]
+    elif not text:
+        with translation.override("en"):
+            text = str(RevealPurpose(code).label)
+    return code, text
 
 
-def _case_belongs_to(customer: Customer, case_id: int) -> bool:
-    # Through the reverse relation that cases.Case declares on Customer: scoring never
-    # imports the cases app, which sits above it.
-    return bool(customer.cases.filter(pk=case_id).exists())
+def _clean_work(case_id: int | None, request_id: int | None, errors: dict[str, list[str]]) -> None:
+    for key, value in (("case", case_id), ("request", request_id)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            errors[key] = [_("Give the work by its number.")]
+    if case_id is not None and request_id is not None:
+        errors["request"] = [_("Name either a case or a data-subject request, not both.")]
+
+
+def _ensure_serves_work(
+    actor: User, customer_id: int, case_id: int | None, request_id: int | None
+) -> None:
+    """The reveal serves the actor's own work: a case (its assignee, or a supervisor) or a
+    data-subject request (a privacy officer, while it is open). Asked through
+    ``portal.registries.work_check``: the cases app and the compliance workspace sit above
+    scoring."""
+    kind, work_id = ("case", case_id) if case_id is not None else ("request", request_id)
+    if work_id is None:
+        raise PermissionDenied(
+            _(
+                "Name the work this reveal serves: a case assigned to you, or a "
+                "data-subject request you handle."
+            )
+        )
+    check = work_check(kind)
+    if check is None:
+        raise PermissionDenied(_("Personal details cannot be revealed for this kind of work."))
+    check(actor, customer_id, work_id)
 
 
 def customer_reveal_with_access(
@@ -111,9 +155,11 @@ def customer_reveal_with_access(
     customer_id: int,
     fields: Sequence[str],
     purpose: str,
-    case_id: int | None,
     source: str,
     ip_address: str | None,
+    case_id: int | None = None,
+    request_id: int | None = None,
+    purpose_code: str = RevealPurpose.OTHER,
 ) -> Reveal:
     """Reveal ``fields`` of a customer for ``purpose``, logged; see ``customer_reveal``."""
     ensure_can_reveal_personal_data(actor)
@@ -121,14 +167,19 @@ def customer_reveal_with_access(
         raise ValueError(f"Unknown access source {source!r}.")
     errors: dict[str, list[str]] = {}
     chosen = _clean_fields(fields, errors)
-    text = _clean_purpose(purpose, errors)
-    if case_id is not None and (isinstance(case_id, bool) or not isinstance(case_id, int)):
-        errors["case"] = [_("The case must be given by its number.")]
+    code, text = _clean_purpose(purpose_code, purpose, errors)
+    _clean_work(case_id, request_id, errors)
+    if (
+        code == RevealPurpose.DATA_SUBJECT_REQUEST
+        and request_id is None
+        and "request" not in errors
+    ):
+        errors["purpose_code"] = [_("Answering a data-subject request needs its number.")]
     if errors:
         raise ValidationError(errors)
     customer = Customer.objects.get(pk=customer_id)  # DoesNotExist: the caller answers 404
-    if case_id is not None and not _case_belongs_to(customer, case_id):
-        raise ValidationError({"case": [_("This case is not about this customer.")]})
+    _ensure_serves_work(actor, customer.pk, case_id, request_id)
+    used, limit = reveal_budget_ensure(actor)
     values = {name: getattr(customer, name) or "" for name in chosen}
     with transaction.atomic():
         access = personal_data_access_record(
@@ -136,12 +187,15 @@ def customer_reveal_with_access(
             customer_id=customer.pk,
             fields=chosen,
             purpose=text,
+            purpose_code=code,
             case_id=case_id,
+            request_id=request_id,
             source=source,
             ip_address=ip_address,
             action=AuditAction.CUSTOMER_REVEALED,
             audit_data={"empty_fields": [name for name in chosen if not values[name]]},
         )
+        reveal_budget_noted(actor, used, limit)
     # Ids and field names only, never the values.
     logger.info(
         "personal data revealed: access=%s customer=%s actor=%s fields=%s source=%s",
@@ -160,16 +214,24 @@ def customer_reveal(
     customer_id: int,
     fields: Sequence[str],
     purpose: str,
-    case_id: int | None,
     source: str,
     ip_address: str | None,
+    case_id: int | None = None,
+    request_id: int | None = None,
+    purpose_code: str = RevealPurpose.OTHER,
 ) -> dict[str, str]:
     """The plain values of ``fields`` (``PersonalField`` values) of one customer.
 
     Checks ``scoring.reveal_personal_data`` (``PermissionDenied``); validates the fields
-    (at least one, known, no repeats), the purpose (5 to 500 characters) and that the case,
-    when given, is about this customer (``ValidationError`` keyed by ``fields``,
-    ``purpose`` and ``case``); raises ``Customer.DoesNotExist`` for an unknown customer.
+    (at least one, known, no repeats), the purpose (``purpose_code``, a ``RevealPurpose``;
+    free text up to 500 characters, at least 5 for "other"; "data_subject_request" only
+    with a request) and the work (``ValidationError`` keyed by ``fields``,
+    ``purpose_code``, ``purpose``, ``case`` and ``request``); raises
+    ``Customer.DoesNotExist`` for an unknown customer. The reveal must serve the actor's
+    work, exactly one of: ``case_id``, an open case about this customer assigned to the
+    actor (any open one for a supervisor); ``request_id``, an open data-subject request
+    about this customer, for a privacy officer. Otherwise ``PermissionDenied`` with a
+    message saying why (nothing is written; the caller audits the refusal).
     In one transaction writes one ``PersonalDataAccess`` row and one ``customer.revealed``
     audit entry. A field with nothing on file (an erased customer) comes back as ``""``.
     """
@@ -181,6 +243,8 @@ def customer_reveal(
         case_id=case_id,
         source=source,
         ip_address=ip_address,
+        request_id=request_id,
+        purpose_code=purpose_code,
     ).values
 
 
@@ -208,6 +272,7 @@ def personal_data_access_record(
     ip_address: str | None,
     case_id: int | None = None,
     request_id: int | None = None,
+    purpose_code: str = "",
     action: str = AuditAction.CUSTOMER_REVEALED,
     audit_data: Mapping[str, Any] | None = None,
 ) -> PersonalDataAccess:
@@ -217,7 +282,8 @@ def personal_data_access_record(
     Writes one ``PersonalDataAccess`` row and one audit entry (``action``, about the
     customer) in the caller's transaction, or in its own outside one. The audit entry holds
     ids, field names and codes: ``access``, ``fields``, ``case`` and ``source``, then
-    ``request`` when a data-subject request is named, then ``audit_data`` (which must hold
+    ``purpose_code`` when one is given, ``request`` when a data-subject request is named,
+    then ``audit_data`` (which must hold
     no personal values either); never the purpose, which is free text typed by staff and
     stays on the access row. The address is kept only when it is a valid IP address.
 
@@ -233,13 +299,17 @@ def personal_data_access_record(
     text = " ".join(str(purpose or "").split())
     if not text:
         raise ValueError("An access states its purpose.")
+    if purpose_code and purpose_code not in RevealPurpose.values:
+        raise ValueError(f"Unknown purpose {purpose_code!r}.")
     access = PersonalDataAccess.objects.create(
         actor=actor,
         actor_label=actor_label(actor),
         customer_id=customer_id,
         fields=chosen,
         purpose=text,
+        purpose_code=purpose_code,
         case_id=case_id,
+        request_id=request_id,
         source=source,
         ip_address=clean_ip_address(ip_address),
     )
@@ -249,6 +319,8 @@ def personal_data_access_record(
         "case": case_id,
         "source": source,
     }
+    if purpose_code:
+        data["purpose_code"] = purpose_code  # a code from the list, never the free text
     if request_id is not None:
         data["request"] = request_id
     data.update(audit_data or {})

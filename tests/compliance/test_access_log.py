@@ -342,8 +342,10 @@ def test_an_auditor_pages_through_the_log_newest_first_with_cursors(
         "customer": customer.pk,
         "customer_external_id": "CUST-0001",
         "fields": ["phone"],
+        "purpose_code": "",
         "purpose": "Call back about the frozen limit",
         "case": 7,
+        "request": None,
         "source": "page",
         "ip_address": "10.0.0.1",
     }

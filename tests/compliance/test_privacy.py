@@ -183,6 +183,7 @@ def test_each_download_of_an_export_is_one_logged_reveal_with_one_audit_entry(
         "fields": ["name", "phone", "national_id"],
         "case": None,
         "source": "privacy_request",
+        "purpose_code": "data_subject_request",
         "request": request.pk,
         "kind": kind,
     }

@@ -10,18 +10,21 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from audit.models import AuditEntry
-from cases.models import Case
+from cases.models import Case, CaseStatus
+from compliance.models import DataSubjectRequest, RequestChannel, RequestKind
 from scoring.customers import reveal as reveal_module
 from scoring.customers.access import AccessSource, PersonalDataAccess
 from scoring.customers.reveal import customer_reveal, customer_reveal_with_access
@@ -42,9 +45,32 @@ def customer() -> Customer:
     return CustomerFactory(name=NAME, phone=PHONE, national_id=NATIONAL_ID)
 
 
-@pytest.fixture
-def case(customer: Customer) -> Case:
-    return CaseFactory(credit_line=CreditLineFactory(customer=customer))
+@pytest.fixture(autouse=True)
+def case(customer: Customer, officer: User) -> Case:
+    """The officer's open case about the customer: the work most reveals here serve."""
+    return CaseFactory(
+        credit_line=CreditLineFactory(customer=customer),
+        assignee=officer,
+        status=CaseStatus.ASSIGNED,
+    )
+
+
+def _open_request(customer: Customer, recorded_by: User) -> DataSubjectRequest:
+    return DataSubjectRequest.objects.create(
+        customer=customer,
+        kind=RequestKind.ACCESS,
+        channel=RequestChannel.EMAIL,
+        due_at=timezone.now() + timedelta(days=15),
+        created_by=recorded_by,
+    )
+
+
+def _work(actor: User, customer: Customer) -> dict[str, Any]:
+    """The work ``actor`` reveals for by default: a data-subject request for a privacy
+    officer, the customer's case for everyone else."""
+    if actor.groups.filter(name="privacy_officer").exists():
+        return {"request_id": _open_request(customer, actor).pk}
+    return {"case_id": Case.objects.filter(customer=customer).values_list("pk", flat=True).first()}
 
 
 def _reveal(actor: User, customer: Customer, **overrides: Any) -> dict[str, str]:
@@ -52,7 +78,7 @@ def _reveal(actor: User, customer: Customer, **overrides: Any) -> dict[str, str]
         "customer_id": customer.pk,
         "fields": ["phone"],
         "purpose": PURPOSE,
-        "case_id": None,
+        **_work(actor, customer),
         "source": AccessSource.PAGE,
         "ip_address": "10.1.2.3",
         **overrides,
@@ -107,6 +133,7 @@ def test_every_reveal_writes_one_audit_entry_with_ids_and_field_names_only(
         "fields": ["name", "phone", "national_id"],
         "case": case.pk,
         "source": "page",
+        "purpose_code": "other",
         "empty_fields": [],
     }
     assert PURPOSE not in json.dumps(entry.data, ensure_ascii=False)
@@ -204,13 +231,16 @@ def test_an_erased_customer_reveals_empty_values_and_the_reveal_is_still_logged(
     officer: User,
 ) -> None:
     erased = CustomerFactory(name=None, phone=None, national_id=None)
+    erased_case = CaseFactory(
+        credit_line=CreditLineFactory(customer=erased), assignee=officer, status="assigned"
+    )
 
     result = customer_reveal_with_access(
         actor=officer,
         customer_id=erased.pk,
         fields=["name", "phone"],
         purpose=PURPOSE,
-        case_id=None,
+        case_id=erased_case.pk,
         source=AccessSource.PAGE,
         ip_address=None,
     )
@@ -259,14 +289,14 @@ def test_plain_values_never_reach_the_access_row_the_audit_entry_or_the_logs(
 
 
 def test_the_result_does_not_show_its_values_when_printed(
-    officer: User, customer: Customer
+    officer: User, customer: Customer, case: Case
 ) -> None:
     result = customer_reveal_with_access(
         actor=officer,
         customer_id=customer.pk,
         fields=["phone"],
         purpose=PURPOSE,
-        case_id=None,
+        case_id=case.pk,
         source=AccessSource.PAGE,
         ip_address=None,
     )
@@ -282,7 +312,14 @@ def _reveal_url(customer: Customer) -> str:
 
 def _form_data(customer: Customer, **overrides: Any) -> dict[str, Any]:
     prefix = f"reveal-{customer.pk}-"
-    data = {"personal_fields": ["phone"], "purpose": PURPOSE, "case": "", **overrides}
+    case_id = Case.objects.filter(customer=customer).values_list("pk", flat=True).first()
+    data = {
+        "personal_fields": ["phone"],
+        "purpose_code": "other",
+        "purpose": PURPOSE,
+        "case": case_id or "",
+        **overrides,
+    }
     return {prefix + key: value for key, value in data.items()}
 
 
@@ -356,7 +393,7 @@ def test_without_javascript_the_answer_is_a_whole_page(
     [
         ({"personal_fields": []}, "Choose at least one field to reveal."),
         ({"personal_fields": ["salary"]}, "Select a valid choice."),
-        ({"purpose": "why"}, "State why you need to see these details"),
+        ({"purpose": "why"}, "For “other”, state why you need to see these details"),
     ],
 )
 def test_the_form_explains_bad_input_and_nothing_is_written(
@@ -438,12 +475,22 @@ def test_a_privacy_officer_reveals_from_the_customer_search(
     page = client.post(reverse("scoring:customer_search"), {"term": PHONE}).content.decode()
     assert _reveal_url(customer) in page
 
-    response = _post_reveal(client, customer, personal_fields=["national_id"])
+    assert 'data-testid="reveal-work"' in page
+    dsr = _open_request(customer, privacy_officer)
+
+    response = _post_reveal(
+        client, customer, personal_fields=["national_id"], case="", request=str(dsr.pk)
+    )
 
     assert response.status_code == 200
     assert NATIONAL_ID in response.content.decode()
     access = PersonalDataAccess.objects.get()
-    assert (access.actor, access.case_id, access.fields) == (privacy_officer, None, ["national_id"])
+    assert (access.actor, access.case_id, access.request_id, access.fields) == (
+        privacy_officer,
+        None,
+        dsr.pk,
+        ["national_id"],
+    )
 
 
 # --- the API ---------------------------------------------------------------------------------
@@ -487,11 +534,11 @@ def test_the_api_reveals_the_plain_values_and_names_the_access_row(
 
 
 def test_the_api_records_the_connecting_address_not_a_forged_header(
-    api_client: Callable[[User], APIClient], officer: User, customer: Customer
+    api_client: Callable[[User], APIClient], officer: User, customer: Customer, case: Case
 ) -> None:
     api_client(officer).post(
         _api_url(customer.pk),
-        {"fields": ["name"], "purpose": PURPOSE},
+        {"fields": ["name"], "purpose": PURPOSE, "case": case.pk},
         format="json",
         HTTP_X_FORWARDED_FOR="203.0.113.9",
         REMOTE_ADDR="192.0.2.10",

@@ -17,7 +17,10 @@ def test_an_officer_reveals_a_phone_on_the_case_page_and_an_auditor_sees_the_rev
     browser: Any, live_server: Any, officer: Any, auditor: Any
 ) -> None:
     customer = CustomerFactory(phone=PHONE, external_id="CUST-BROWSER")
-    case = CaseFactory(credit_line=CreditLineFactory(customer=customer))
+    # The officer's own case: reveals serve the actor's work (issue 15).
+    case = CaseFactory(
+        credit_line=CreditLineFactory(customer=customer), assignee=officer, status="assigned"
+    )
     context = browser.new_context(base_url=live_server.url, locale="en-US")
     context.set_default_timeout(15_000)
     try:
@@ -29,7 +32,8 @@ def test_an_officer_reveals_a_phone_on_the_case_page_and_an_auditor_sees_the_rev
         reveal = page.locator("[data-testid=customer] [data-testid=reveal]")
         reveal.get_by_text("Reveal personal details…").click()
         reveal.get_by_label("Mobile number").check()
-        reveal.get_by_label("Purpose").fill("Call back about the blocked limit")
+        reveal.get_by_label("Purpose", exact=True).select_option("call_back")
+        reveal.get_by_label("Details of the purpose").fill("Call back about the blocked limit")
         page.evaluate("window.__sameDocument = true")
         reveal.get_by_role("button", name="Reveal (logged)").click()
 
@@ -38,7 +42,12 @@ def test_an_officer_reveals_a_phone_on_the_case_page_and_an_auditor_sees_the_rev
         assert PHONE in shown.inner_text()
         assert page.evaluate("window.__sameDocument === true"), "the page reloaded"
         access = PersonalDataAccess.objects.get()
-        assert (access.case_id, access.fields, access.source) == (case.pk, ["phone"], "page")
+        assert (access.case_id, access.fields, access.source, access.purpose_code) == (
+            case.pk,
+            ["phone"],
+            "page",
+            "call_back",
+        )
 
         # Reloading masks the number again.
         page.reload()
