@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
@@ -34,6 +34,10 @@ from cases.decisions.policy import (
     approval_limit_threshold,
     assessment_fresh_since,
     decision_needs_approval,
+)
+from cases.decisions.validation import (
+    COMMENT_MAX_LENGTH,
+    clean_proposal,
 )
 from cases.models import (
     Case,
@@ -61,33 +65,12 @@ from scoring.assessments import services as jobs
 from scoring.lines.blocks import block_lift
 from scoring.lines.services import credit_line_set_usable_limit
 from scoring.models import (
-    MONEY_PLACES,
     Assessment,
     AssessmentStatus,
     AssessmentTrigger,
-    Block,
 )
 
-JUSTIFICATION_MAX_LENGTH = 4000
-COMMENT_MAX_LENGTH = 4000
-CENT = Decimal(1).scaleb(-MONEY_PLACES)
-
-KINDS_WITH_BLOCKS = frozenset({DecisionKind.LIFT_BLOCK, DecisionKind.KEEP_BLOCK})
-
-
 # --- helpers --------------------------------------------------------------------------------
-
-
-def _money(value: Decimal | int | str) -> Decimal:
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise ValidationError(
-            {"usable_limit": [_("Enter an amount in yuan.")]}, code="amount"
-        ) from None
-    if not amount.is_finite():
-        raise ValidationError({"usable_limit": [_("Enter an amount in yuan.")]}, code="amount")
-    return amount.quantize(CENT)
 
 
 class AssessmentOnRecord(NamedTuple):
@@ -270,70 +253,6 @@ def _assign_to_decider(*, actor: User, case: Case) -> list[str]:
     return ["assignee", "assigned_at"]
 
 
-def _clean_proposal(  # noqa: C901  (one flat check per input field; splitting it would scatter the rules)
-    *,
-    case: Case,
-    kind: str,
-    reason_code: str,
-    justification: str,
-    usable_limit: Decimal | int | str | None,
-    blocks: Sequence[int] | None,
-) -> tuple[str, Decimal | None, list[int], list[Block]]:
-    """Validate a proposal against the case; every problem at once, by field."""
-    errors: dict[str, list[str]] = {}
-    if kind not in DecisionKind.values:
-        errors["kind"] = [_("Choose a kind of decision from the list.")]
-    if reason_code not in DecisionReason.values:
-        errors["reason_code"] = [_("Choose a reason from the list.")]
-    justification = (justification or "").strip()
-    if not justification:
-        errors["justification"] = [_("Explain the decision.")]
-    elif len(justification) > JUSTIFICATION_MAX_LENGTH:
-        errors["justification"] = [
-            _("Keep the justification under %(max)d characters.")
-            % {"max": JUSTIFICATION_MAX_LENGTH}
-        ]
-
-    amount: Decimal | None = None
-    if kind == DecisionKind.OVERRIDE_LIMIT:
-        line = case.credit_line
-        if usable_limit is None or usable_limit == "":
-            errors["usable_limit"] = [_("Enter the new usable limit.")]
-        elif line is None:
-            errors["usable_limit"] = [_("This case has no credit line to change.")]
-        else:
-            try:
-                amount = _money(usable_limit)
-            except ValidationError as exc:
-                errors.update(exc.message_dict)
-            else:
-                if amount < 0 or amount > line.granted_limit:
-                    errors["usable_limit"] = [
-                        _("The usable limit must be between 0 and the granted limit (%(granted)s).")
-                        % {"granted": line.granted_limit}
-                    ]
-
-    block_ids: list[int] = []
-    chosen: list[Block] = []
-    if kind in KINDS_WITH_BLOCKS:
-        try:
-            block_ids = sorted({int(b) for b in blocks or ()})
-        except (TypeError, ValueError):
-            block_ids = []
-            errors["blocks"] = [_("Choose blocks from the list.")]
-        if not block_ids and "blocks" not in errors:
-            errors["blocks"] = [_("Choose at least one active block of this credit line.")]
-        elif block_ids:
-            chosen = list(
-                Block.objects.active().filter(pk__in=block_ids, credit_line_id=case.credit_line_id)
-            )
-            if case.credit_line_id is None or len(chosen) != len(block_ids):
-                errors["blocks"] = [_("Choose only active blocks of this case's credit line.")]
-    if errors:
-        raise ValidationError(errors)
-    return justification, amount, block_ids, chosen
-
-
 @transaction.atomic
 def decision_propose(
     *,
@@ -365,7 +284,7 @@ def decision_propose(
         raise Conflict(
             _("A decision on this case is already waiting for approval."), code="pending"
         )
-    justification, amount, block_ids, chosen = _clean_proposal(
+    justification, amount, block_ids, chosen = clean_proposal(
         case=case,
         kind=kind,
         reason_code=reason_code,

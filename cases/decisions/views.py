@@ -32,6 +32,7 @@ from cases.decisions.policy import (
     approval_reason_label,
     assessment_fresh_since,
 )
+from cases.decisions.validation import JUSTIFICATION_MAX_LENGTH
 from cases.models import Case, Decision, DecisionKind, DecisionReason, DecisionState
 from cases.permissions import (
     can_approve_decisions,
@@ -55,7 +56,7 @@ class DecisionForm(forms.Form):
     reason_code = forms.ChoiceField(label=gettext_lazy("Reason"), choices=DecisionReason.choices)
     justification = forms.CharField(
         label=gettext_lazy("Justification"),
-        max_length=decisions.JUSTIFICATION_MAX_LENGTH,
+        max_length=JUSTIFICATION_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     usable_limit = forms.DecimalField(
